@@ -1,0 +1,176 @@
+//! The interpreter inside a padcell cell: RustPython, built for wasm32-wasip1.
+//!
+//! This module trusts nothing but its own code. The host writes requests into buffers it gets
+//! from `padcell_alloc`, calls `padcell_run`, and reads the answer passed to `padcell.reply`.
+//! The whole protocol lives in `abi.rs`, shared with the host.
+
+#[path = "../../host/src/abi.rs"]
+#[allow(dead_code)]
+mod abi;
+mod value;
+
+use abi::{Exception, Op, Reply, Request, Status};
+use rustpython_vm::builtins::PyBaseExceptionRef;
+use rustpython_vm::compiler::Mode;
+use rustpython_vm::scope::Scope;
+use rustpython_vm::{AsObject, Interpreter, InterpreterBuilder, PyResult, Settings, VirtualMachine};
+use std::cell::RefCell;
+
+#[link(wasm_import_module = "padcell")]
+unsafe extern "C" {
+    /// `padcell.reply(ptr, len)`: see abi.rs.
+    #[link_name = "reply"]
+    fn host_reply(ptr: *const u8, len: usize);
+}
+
+/// The interpreter and the `__main__` namespace that every request of this cell shares.
+struct GuestCell {
+    interpreter: Interpreter,
+    main: Scope,
+}
+
+thread_local! {
+    static CELL: RefCell<Option<GuestCell>> = const { RefCell::new(None) };
+}
+
+/// A zeroed buffer of `len` bytes, owned by the host until it passes it to `padcell_run`.
+#[unsafe(no_mangle)]
+pub extern "C" fn padcell_alloc(len: usize) -> *mut u8 {
+    if len == 0 {
+        return std::ptr::null_mut();
+    }
+    let buf = vec![0u8; len].into_boxed_slice();
+    Box::into_raw(buf) as *mut u8
+}
+
+/// Builds the interpreter. `sys.argv` comes from the WASI arguments the host gave the cell.
+#[unsafe(no_mangle)]
+pub extern "C" fn padcell_init() -> u32 {
+    if CELL.with_borrow(|c| c.is_some()) {
+        return 0;
+    }
+    let interpreter = build_interpreter();
+    let main = interpreter.enter(|vm| vm.new_scope_with_main());
+    match main {
+        Ok(main) => {
+            CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main }));
+            0
+        }
+        Err(_) => 1,
+    }
+}
+
+fn build_interpreter() -> Interpreter {
+    let mut settings = Settings::default();
+    settings.argv = std::env::args().collect();
+    if settings.argv.is_empty() {
+        settings.argv.push(String::new());
+    }
+    // No site, no user site, no environment: the cell's world is what the host grants it.
+    settings.import_site = false;
+    settings.user_site_directory = false;
+    settings.ignore_environment = true;
+    settings.isolated = true;
+    settings.safe_path = true;
+    settings.install_signal_handlers = false;
+    settings.write_bytecode = false;
+    settings.path_list.clear();
+
+    let builder = InterpreterBuilder::new().settings(settings);
+    let defs = rustpython_stdlib::stdlib_module_defs(&builder.ctx);
+    builder
+        .add_native_modules(&defs)
+        .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
+        .init_hook(|vm| {
+            if let Some(state) = rustpython_vm::common::rc::PyRc::get_mut(&mut vm.state) {
+                state.config.paths.stdlib_dir = Some("/<frozen>".to_owned());
+                state.config.paths.module_search_paths.clear();
+            }
+        })
+        .build()
+}
+
+/// Runs one request (see abi.rs). Takes back the buffer at `ptr`.
+///
+/// # Safety
+/// `ptr` and `len` must come from one call to `padcell_alloc`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn padcell_run(op: u32, ptr: *mut u8, len: usize) -> u32 {
+    let bytes: Box<[u8]> = if ptr.is_null() || len == 0 {
+        Box::new([])
+    } else {
+        // SAFETY: the host hands back exactly what padcell_alloc gave it.
+        unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) }
+    };
+    let (Some(op), Ok(request)) = (Op::from_u32(op), Request::decode(&bytes)) else {
+        return Status::BadRequest as u32;
+    };
+    drop(bytes);
+    CELL.with_borrow(|cell| match cell {
+        None => Status::BadRequest as u32,
+        Some(cell) => cell.interpreter.enter(|vm| run(vm, &cell.main, op, &request)) as u32,
+    })
+}
+
+fn run(vm: &VirtualMachine, main: &Scope, op: Op, request: &Request) -> Status {
+    let mode = match op {
+        Op::Exec => Mode::Exec,
+        Op::Eval => Mode::Eval,
+    };
+    let result: PyResult<Option<abi::Value>> = (|| {
+        let code = vm
+            .compile(&request.source, mode, request.filename.clone())
+            .map_err(|err| err.into_pyexception(vm, Some(&request.source)))?;
+        // Lets tracebacks show the applet's source lines.
+        let _ = vm.register_code_in_linecache(&code, &request.source);
+        let obj = vm.run_code_obj(code, main.clone())?;
+        match op {
+            Op::Exec => Ok(None),
+            Op::Eval => value::to_value(vm, &obj).map(Some),
+        }
+    })();
+    flush_stdio(vm);
+    match result {
+        Ok(Some(v)) => {
+            reply(&Reply::Value(v));
+            Status::Ok
+        }
+        Ok(None) => Status::Ok,
+        Err(exc) if exc.fast_isinstance(vm.ctx.exceptions.system_exit) => {
+            // Prints a non-integer exit message to stderr, as CPython does.
+            let code = vm.handle_exit_exception(exc) as i32;
+            flush_stdio(vm);
+            reply(&Reply::Exit(code));
+            Status::Exit
+        }
+        Err(exc) => {
+            reply(&Reply::Exception(describe(vm, &exc)));
+            Status::Exception
+        }
+    }
+}
+
+fn describe(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> Exception {
+    let mut traceback = String::new();
+    let _ = vm.write_exception(&mut traceback, exc);
+    let message = exc
+        .as_object()
+        .str(vm)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Exception { type_name: exc.class().name().to_string(), message, traceback }
+}
+
+fn flush_stdio(vm: &VirtualMachine) {
+    for name in ["stdout", "stderr"] {
+        if let Ok(stream) = vm.sys_module.get_attr(name, vm) {
+            let _ = vm.call_method(&stream, "flush", ());
+        }
+    }
+}
+
+fn reply(reply: &Reply) {
+    let bytes = reply.encode();
+    // SAFETY: the host only reads `len` bytes at `ptr` during the call.
+    unsafe { host_reply(bytes.as_ptr(), bytes.len()) }
+}

@@ -1,0 +1,394 @@
+//! The wasm boundary between the padcell host and the guest interpreter, in one file.
+//!
+//! Both sides compile this file: the host as `padcell::abi`, the guest through
+//! `#[path = "../../host/src/abi.rs"]`. Whatever crosses the boundary is named and encoded here,
+//! so a reader finds the whole trust boundary in one place. It has no dependencies.
+//!
+//! # Imports the guest may have
+//! - `wasi_snapshot_preview1.*`: served by the host's wasi-common context, under the cell's policy.
+//! - `padcell.reply(ptr: i32, len: i32)`: hands the host the answer to the request being run
+//!   (an encoded [`Reply`]). The host copies at most [`MAX_REPLY`] bytes and never trusts the
+//!   pointer or length: a bad range traps the guest, not the host.
+//!
+//! Nothing else. The host refuses a guest with any other import.
+//!
+//! # Exports the guest must have
+//! - `memory`: the guest's linear memory.
+//! - `padcell_alloc(len: i32) -> i32`: a buffer of `len` bytes for the host to write a request
+//!   into; 0 when it cannot allocate.
+//! - `padcell_init() -> i32`: builds the interpreter (reads `sys.argv` from WASI args). 0 on success.
+//! - `padcell_run(op: i32, ptr: i32, len: i32) -> i32`: runs one [`Request`] that the host wrote
+//!   into a buffer from `padcell_alloc` (the guest takes the buffer back). Returns a [`Status`];
+//!   before returning, the guest calls `padcell.reply` at most once.
+//!
+//! # Encoding
+//! Little-endian throughout. A string is `u32 length` + UTF-8 bytes. A [`Value`] is a tag byte
+//! and its payload (see [`Value::encode`]). Decoders take hostile input: every length is checked
+//! against what is left, nesting is capped at [`MAX_DEPTH`], and bad bytes are an error, never a
+//! panic.
+
+/// The name of the host's own import module.
+pub const IMPORT_MODULE: &str = "padcell";
+/// `padcell.reply(ptr, len)`.
+pub const IMPORT_REPLY: &str = "reply";
+
+pub const EXPORT_MEMORY: &str = "memory";
+pub const EXPORT_ALLOC: &str = "padcell_alloc";
+pub const EXPORT_INIT: &str = "padcell_init";
+pub const EXPORT_RUN: &str = "padcell_run";
+
+/// The most bytes one reply may carry (an eval result, an exception and its traceback).
+pub const MAX_REPLY: usize = 16 << 20;
+/// How deep lists and dicts may nest in a [`Value`].
+pub const MAX_DEPTH: usize = 64;
+
+/// What `padcell_run` is asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Op {
+    /// Run statements in the cell's `__main__` namespace.
+    Exec = 1,
+    /// Evaluate one expression in that namespace and reply with its [`Value`].
+    Eval = 2,
+}
+
+impl Op {
+    pub fn from_u32(op: u32) -> Option<Op> {
+        match op {
+            1 => Some(Op::Exec),
+            2 => Some(Op::Eval),
+            _ => None,
+        }
+    }
+}
+
+/// What `padcell_run` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Status {
+    /// Done; for `Eval`, the reply is [`Reply::Value`].
+    Ok = 0,
+    /// An uncaught exception; the reply is [`Reply::Exception`].
+    Exception = 1,
+    /// `SystemExit`; the reply is [`Reply::Exit`].
+    Exit = 2,
+    /// The request itself was malformed, or the interpreter is not initialized.
+    BadRequest = 3,
+}
+
+impl Status {
+    pub fn from_u32(status: u32) -> Option<Status> {
+        match status {
+            0 => Some(Status::Ok),
+            1 => Some(Status::Exception),
+            2 => Some(Status::Exit),
+            3 => Some(Status::BadRequest),
+            _ => None,
+        }
+    }
+}
+
+/// A request: the source to run and the file name it is shown under in tracebacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub filename: String,
+    pub source: String,
+}
+
+impl Request {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.filename.len() + self.source.len());
+        put_str(&mut out, &self.filename);
+        put_str(&mut out, &self.source);
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Request, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let filename = r.string()?;
+        let source = r.string()?;
+        r.finish()?;
+        Ok(Request { filename, source })
+    }
+}
+
+/// The guest's answer to a request, sent with `padcell.reply`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Value(Value),
+    Exception(Exception),
+    Exit(i32),
+}
+
+const REPLY_VALUE: u8 = 1;
+const REPLY_EXCEPTION: u8 = 2;
+const REPLY_EXIT: u8 = 3;
+
+impl Reply {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Reply::Value(v) => {
+                out.push(REPLY_VALUE);
+                v.encode_into(&mut out);
+            }
+            Reply::Exception(e) => {
+                out.push(REPLY_EXCEPTION);
+                put_str(&mut out, &e.type_name);
+                put_str(&mut out, &e.message);
+                put_str(&mut out, &e.traceback);
+            }
+            Reply::Exit(code) => {
+                out.push(REPLY_EXIT);
+                out.extend_from_slice(&code.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Reply, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let reply = match r.u8()? {
+            REPLY_VALUE => Reply::Value(r.value(0)?),
+            REPLY_EXCEPTION => Reply::Exception(Exception {
+                type_name: r.string()?,
+                message: r.string()?,
+                traceback: r.string()?,
+            }),
+            REPLY_EXIT => Reply::Exit(i32::from_le_bytes(r.array()?)),
+            tag => return Err(DecodeError::BadTag(tag)),
+        };
+        r.finish()?;
+        Ok(reply)
+    }
+}
+
+/// An uncaught Python exception, as the guest describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exception {
+    /// The exception's class name, e.g. `ZeroDivisionError`.
+    pub type_name: String,
+    /// `str(exc)`.
+    pub message: String,
+    /// The full traceback, formatted as CPython prints it.
+    pub traceback: String,
+}
+
+/// Plain data that crosses the boundary by value. No reference to an object on either side
+/// can be expressed in it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    None,
+    Bool(bool),
+    Int(i64),
+    /// An int that does not fit in 64 bits, in decimal.
+    BigInt(String),
+    Float(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    List(Vec<Value>),
+    Tuple(Vec<Value>),
+    Dict(Vec<(Value, Value)>),
+}
+
+const V_NONE: u8 = 0;
+const V_FALSE: u8 = 1;
+const V_TRUE: u8 = 2;
+const V_INT: u8 = 3;
+const V_BIGINT: u8 = 4;
+const V_FLOAT: u8 = 5;
+const V_STR: u8 = 6;
+const V_BYTES: u8 = 7;
+const V_LIST: u8 = 8;
+const V_TUPLE: u8 = 9;
+const V_DICT: u8 = 10;
+
+impl Value {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Tag byte, then: nothing (None, bools); i64 (Int); f64 bits (Float); a string (BigInt,
+    /// Str); u32 length + bytes (Bytes); u32 count + items (List, Tuple); u32 count + key, value
+    /// pairs (Dict).
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::None => out.push(V_NONE),
+            Value::Bool(false) => out.push(V_FALSE),
+            Value::Bool(true) => out.push(V_TRUE),
+            Value::Int(i) => {
+                out.push(V_INT);
+                out.extend_from_slice(&i.to_le_bytes());
+            }
+            Value::BigInt(s) => {
+                out.push(V_BIGINT);
+                put_str(out, s);
+            }
+            Value::Float(f) => {
+                out.push(V_FLOAT);
+                out.extend_from_slice(&f.to_bits().to_le_bytes());
+            }
+            Value::Str(s) => {
+                out.push(V_STR);
+                put_str(out, s);
+            }
+            Value::Bytes(b) => {
+                out.push(V_BYTES);
+                put_bytes(out, b);
+            }
+            Value::List(items) | Value::Tuple(items) => {
+                out.push(if matches!(self, Value::List(_)) { V_LIST } else { V_TUPLE });
+                put_len(out, items.len());
+                for item in items {
+                    item.encode_into(out);
+                }
+            }
+            Value::Dict(pairs) => {
+                out.push(V_DICT);
+                put_len(out, pairs.len());
+                for (k, v) in pairs {
+                    k.encode_into(out);
+                    v.encode_into(out);
+                }
+            }
+        }
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let v = r.value(0)?;
+        r.finish()?;
+        Ok(v)
+    }
+}
+
+/// Why bytes from the other side were refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    Truncated,
+    TrailingBytes,
+    BadTag(u8),
+    BadUtf8,
+    TooDeep,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::Truncated => f.write_str("truncated message"),
+            DecodeError::TrailingBytes => f.write_str("trailing bytes after message"),
+            DecodeError::BadTag(t) => write!(f, "unknown tag {t}"),
+            DecodeError::BadUtf8 => f.write_str("string is not UTF-8"),
+            DecodeError::TooDeep => write!(f, "values nested deeper than {MAX_DEPTH}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+fn put_len(out: &mut Vec<u8>, len: usize) {
+    // Lengths are bounded by a 32-bit guest memory; saturate rather than wrap on the host.
+    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
+}
+
+fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    put_len(out, b.len());
+    out.extend_from_slice(b);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_bytes(out, s.as_bytes());
+}
+
+/// A bounds-checked cursor over hostile bytes.
+struct Reader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Reader { rest: bytes }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if n > self.rest.len() {
+            return Err(DecodeError::Truncated);
+        }
+        let (head, tail) = self.rest.split_at(n);
+        self.rest = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn len(&mut self) -> Result<usize, DecodeError> {
+        Ok(u32::from_le_bytes(self.array()?) as usize)
+    }
+
+    fn bytes(&mut self) -> Result<Vec<u8>, DecodeError> {
+        let n = self.len()?;
+        Ok(self.take(n)?.to_vec())
+    }
+
+    fn string(&mut self) -> Result<String, DecodeError> {
+        String::from_utf8(self.bytes()?).map_err(|_| DecodeError::BadUtf8)
+    }
+
+    /// A count of items, each at least one byte: a count larger than what is left is a lie.
+    fn count(&mut self) -> Result<usize, DecodeError> {
+        let n = self.len()?;
+        if n > self.rest.len() {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(n)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
+        if depth > MAX_DEPTH {
+            return Err(DecodeError::TooDeep);
+        }
+        Ok(match self.u8()? {
+            V_NONE => Value::None,
+            V_FALSE => Value::Bool(false),
+            V_TRUE => Value::Bool(true),
+            V_INT => Value::Int(i64::from_le_bytes(self.array()?)),
+            V_BIGINT => Value::BigInt(self.string()?),
+            V_FLOAT => Value::Float(f64::from_bits(u64::from_le_bytes(self.array()?))),
+            V_STR => Value::Str(self.string()?),
+            V_BYTES => Value::Bytes(self.bytes()?),
+            tag @ (V_LIST | V_TUPLE) => {
+                let n = self.count()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value(depth + 1)?);
+                }
+                if tag == V_LIST { Value::List(items) } else { Value::Tuple(items) }
+            }
+            V_DICT => {
+                let n = self.count()?;
+                let mut pairs = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let k = self.value(depth + 1)?;
+                    let v = self.value(depth + 1)?;
+                    pairs.push((k, v));
+                }
+                Value::Dict(pairs)
+            }
+            tag => return Err(DecodeError::BadTag(tag)),
+        })
+    }
+
+    fn finish(&self) -> Result<(), DecodeError> {
+        if self.rest.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
+    }
+}

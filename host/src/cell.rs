@@ -1,0 +1,232 @@
+//! A cell: one wasmtime `Store` holding one instance of the interpreter, with its own stdio and
+//! its own `__main__` namespace that successive `exec` / `eval` calls share.
+//!
+//! A new cell has no filesystem, no environment variables and no host arguments or working
+//! directory: WASI sees only the `sys.argv` its builder was given and the stdio it was handed.
+
+use crate::abi::{self, Op, Reply, Request, Status, Value};
+use crate::error::CellError;
+use crate::input::Input;
+use crate::output::{Output, OutputStream};
+use crate::state::CellState;
+use crate::supervisor::Supervisor;
+use anyhow::{Context, Result, anyhow};
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use std::path::Path;
+use std::sync::Arc;
+use wasi_common::I32Exit;
+use wasi_common::sync::WasiCtxBuilder;
+use wasmtime::{Memory, Store, TypedFunc};
+
+/// Configures a [`Cell`]: its `sys.argv` and its stdio.
+pub struct CellBuilder<'s> {
+    supervisor: &'s Supervisor,
+    args: Vec<String>,
+    stdin: Input,
+    stdout: Output,
+    stderr: Output,
+}
+
+/// A running interpreter inside the sandbox.
+pub struct Cell {
+    id: u64,
+    store: Store<CellState>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    run: TypedFunc<(u32, u32, u32), u32>,
+    stdout: Arc<OutputStream>,
+    stderr: Arc<OutputStream>,
+    /// Why the cell can no longer run code, after a trap or `os._exit`.
+    spent: Option<String>,
+}
+
+impl<'s> CellBuilder<'s> {
+    pub(crate) fn new(supervisor: &'s Supervisor) -> Self {
+        CellBuilder {
+            supervisor,
+            args: Vec::new(),
+            stdin: Input::Empty,
+            stdout: Output::Capture,
+            stderr: Output::Capture,
+        }
+    }
+
+    /// `sys.argv` inside the cell (empty by default, which the guest shows as `['']`).
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn stdin(mut self, input: Input) -> Self {
+        self.stdin = input;
+        self
+    }
+
+    pub fn stdout(mut self, output: Output) -> Self {
+        self.stdout = output;
+        self
+    }
+
+    pub fn stderr(mut self, output: Output) -> Self {
+        self.stderr = output;
+        self
+    }
+
+    /// Instantiates the interpreter and initializes it.
+    pub fn build(self) -> Result<Cell> {
+        let (stdout, stdout_file) = OutputStream::new(self.stdout);
+        let (stderr, stderr_file) = OutputStream::new(self.stderr);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdin(self.stdin.into_wasi_file()).stdout(stdout_file).stderr(stderr_file);
+        wasi.args(&self.args).context("setting the cell's arguments")?;
+        let state = CellState { wasi: wasi.build(), reply: None };
+
+        let mut store = Store::new(self.supervisor.engine(), state);
+        let instance = self
+            .supervisor
+            .instance_pre()
+            .instantiate(&mut store)
+            .context("instantiating the interpreter")?;
+        let memory = instance
+            .get_memory(&mut store, abi::EXPORT_MEMORY)
+            .ok_or_else(|| anyhow!("the guest exports no memory"))?;
+        let alloc = instance.get_typed_func(&mut store, abi::EXPORT_ALLOC)?;
+        let run = instance.get_typed_func(&mut store, abi::EXPORT_RUN)?;
+        let init = instance.get_typed_func::<(), u32>(&mut store, abi::EXPORT_INIT)?;
+        // A reactor module runs its constructors in `_initialize` before anything else.
+        if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+            initialize.call(&mut store, ()).context("initializing the guest runtime")?;
+        }
+        let status = init.call(&mut store, ()).context("starting the interpreter")?;
+        if status != 0 {
+            return Err(anyhow!("the interpreter failed to start (status {status})"));
+        }
+        Ok(Cell {
+            id: self.supervisor.next_cell_id(),
+            store,
+            memory,
+            alloc,
+            run,
+            stdout,
+            stderr,
+            spent: None,
+        })
+    }
+}
+
+impl Cell {
+    /// This cell's id within its supervisor (used in audit events and messages).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Runs statements in the cell's `__main__` namespace; tracebacks show `<string>`.
+    pub fn exec(&mut self, code: &str) -> Result<(), CellError> {
+        self.request(Op::Exec, "<string>", code).map(drop)
+    }
+
+    /// Evaluates one expression in the cell's namespace and returns its value as plain data.
+    pub fn eval(&mut self, expr: &str) -> Result<Value, CellError> {
+        self.request(Op::Eval, "<string>", expr)?
+            .ok_or_else(|| CellError::Host(anyhow!("the guest sent no value for eval")))
+    }
+
+    /// Reads a host file (as the supervisor, not the cell) and runs it in the cell's namespace;
+    /// tracebacks show `path` as given.
+    pub fn exec_file(&mut self, path: impl AsRef<Path>) -> Result<(), CellError> {
+        let path = path.as_ref();
+        let source = read_host_file(path)?;
+        self.exec_source(&path.to_string_lossy(), &source)
+    }
+
+    /// Runs `source` in the cell's namespace under the file name `filename`.
+    pub fn exec_source(&mut self, filename: &str, source: &str) -> Result<(), CellError> {
+        self.request(Op::Exec, filename, source).map(drop)
+    }
+
+    /// What the cell has written to stdout so far (nothing, when stdout is forwarded).
+    pub fn stdout(&self) -> Vec<u8> {
+        self.stdout.contents()
+    }
+
+    /// What the cell has written to stderr so far (nothing, when stderr is forwarded).
+    pub fn stderr(&self) -> Vec<u8> {
+        self.stderr.contents()
+    }
+
+    /// Like [`Cell::stdout`], emptying the buffer.
+    pub fn take_stdout(&mut self) -> Vec<u8> {
+        self.stdout.take()
+    }
+
+    /// Like [`Cell::stderr`], emptying the buffer.
+    pub fn take_stderr(&mut self) -> Vec<u8> {
+        self.stderr.take()
+    }
+
+    fn request(&mut self, op: Op, filename: &str, source: &str) -> Result<Option<Value>, CellError> {
+        if let Some(why) = &self.spent {
+            return Err(CellError::Spent(why.clone()));
+        }
+        let request = Request { filename: filename.to_owned(), source: source.to_owned() }.encode();
+        let len = u32::try_from(request.len())
+            .map_err(|_| anyhow!("the source is too large for a cell ({} bytes)", request.len()))?;
+        self.store.data_mut().reply = None;
+        let outcome = self.call_guest(op, &request, len);
+        let reply = self.store.data_mut().reply.take();
+        let status = match outcome {
+            Ok(status) => status,
+            Err(err) => return Err(self.spend(err)),
+        };
+        let reply = reply.map(|bytes| Reply::decode(&bytes)).transpose().map_err(|e| {
+            anyhow!("the guest sent a malformed reply: {e}")
+        })?;
+        match (Status::from_u32(status), reply) {
+            (Some(Status::Ok), None) if op == Op::Exec => Ok(None),
+            (Some(Status::Ok), Some(Reply::Value(v))) if op == Op::Eval => Ok(Some(v)),
+            (Some(Status::Exception), Some(Reply::Exception(e))) => Err(CellError::Exception(e)),
+            (Some(Status::Exit), Some(Reply::Exit(code))) => Err(CellError::Exit(code)),
+            (status, reply) => Err(CellError::Host(anyhow!(
+                "the guest broke the protocol: status {status:?} with reply {:?}",
+                reply.map(|r| std::mem::discriminant(&r))
+            ))),
+        }
+    }
+
+    fn call_guest(&mut self, op: Op, request: &[u8], len: u32) -> wasmtime::Result<u32> {
+        let ptr = self.alloc.call(&mut self.store, len)?;
+        if ptr == 0 {
+            anyhow::bail!("the guest could not allocate {len} bytes for the request");
+        }
+        self.memory.write(&mut self.store, ptr as usize, request)?;
+        self.run.call(&mut self.store, (op as u32, ptr, len))
+    }
+
+    /// A call into the guest failed: the instance is in an unknown state and runs nothing more.
+    fn spend(&mut self, err: anyhow::Error) -> CellError {
+        if let Some(exit) = err.downcast_ref::<I32Exit>() {
+            self.spent = Some(format!("it exited with status {}", exit.0));
+            return CellError::Exit(exit.0);
+        }
+        let message = format!("{err:?}");
+        self.spent = Some("it trapped".to_owned());
+        CellError::Trap(message)
+    }
+}
+
+/// Reads a host file through a capability on its parent directory.
+fn read_host_file(path: &Path) -> Result<String> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let name = path.file_name().ok_or_else(|| anyhow!("{} is not a file", path.display()))?;
+    let dir = Dir::open_ambient_dir(parent, ambient_authority())
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    dir.read_to_string(name).with_context(|| format!("cannot read {}", path.display()))
+}

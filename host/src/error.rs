@@ -1,0 +1,39 @@
+//! How running code in a cell can fail. Typed, because callers match on it: an applet's own
+//! exception is not a host failure, and `sys.exit(3)` is not a crash.
+
+pub use crate::abi::Exception as PythonException;
+
+/// Why `Cell::exec`, `Cell::eval` or `Cell::exec_file` did not finish normally.
+#[derive(Debug, thiserror::Error)]
+pub enum CellError {
+    /// The code raised an exception it did not catch. The cell goes on.
+    #[error("{}", .0.traceback.trim_end())]
+    Exception(PythonException),
+    /// The code called `sys.exit(code)` (or raised `SystemExit`). The cell goes on; after
+    /// `os._exit(code)` it is spent, like a trap.
+    #[error("the cell exited with status {0}")]
+    Exit(i32),
+    /// The guest trapped (a crash inside the wasm sandbox). The host is fine; this cell is spent
+    /// and every later call on it fails with `Spent`.
+    #[error("the cell trapped: {0}")]
+    Trap(String),
+    /// An earlier trap or `os._exit` ended this cell.
+    #[error("the cell is spent: {0}")]
+    Spent(String),
+    /// The host could not do what was asked (bad input from the caller, I/O, a guest breaking the
+    /// protocol).
+    #[error(transparent)]
+    Host(#[from] anyhow::Error),
+}
+
+impl CellError {
+    /// The exit status the `padcell` CLI uses for this failure (see `padcell run --help`).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CellError::Exception(_) => crate::EXIT_EXCEPTION,
+            CellError::Exit(code) => *code,
+            CellError::Trap(_) | CellError::Spent(_) => crate::EXIT_TRAP,
+            CellError::Host(_) => crate::EXIT_USAGE,
+        }
+    }
+}

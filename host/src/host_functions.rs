@@ -1,0 +1,43 @@
+//! The host's own import module, `padcell`, as abi.rs defines it. Every argument here comes from
+//! the guest and is hostile: pointers and lengths are checked against the guest's memory and the
+//! size caps, and a bad call traps the guest, never the host.
+
+use crate::abi;
+use crate::state::CellState;
+use anyhow::{Result, anyhow, bail};
+use wasmtime::{Caller, Extern, Linker};
+
+/// Adds WASI preview1 (wasi-common) and the `padcell` module to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<CellState>) -> Result<()> {
+    wasi_common::sync::add_to_linker(linker, |state: &mut CellState| &mut state.wasi)?;
+    linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_REPLY, reply)?;
+    Ok(())
+}
+
+/// `padcell.reply(ptr, len)`: copies the guest's answer out of its memory.
+fn reply(mut caller: Caller<'_, CellState>, ptr: u32, len: u32) -> Result<()> {
+    let bytes = read_guest(&mut caller, ptr, len, abi::MAX_REPLY)?;
+    if caller.data().reply.is_some() {
+        bail!("padcell.reply called twice for one request");
+    }
+    caller.data_mut().reply = Some(bytes);
+    Ok(())
+}
+
+/// Copies `len` bytes at `ptr` out of the guest's memory, refusing ranges outside it and lengths
+/// over `cap`.
+fn read_guest(caller: &mut Caller<'_, CellState>, ptr: u32, len: u32, cap: usize) -> Result<Vec<u8>> {
+    let len = len as usize;
+    if len > cap {
+        bail!("guest passed {len} bytes; the limit is {cap}");
+    }
+    let Some(Extern::Memory(memory)) = caller.get_export(abi::EXPORT_MEMORY) else {
+        bail!("guest exports no memory");
+    };
+    let start = ptr as usize;
+    let range = start.checked_add(len).map(|end| start..end);
+    range
+        .and_then(|r| memory.data(&caller).get(r))
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| anyhow!("guest passed a range outside its memory ({ptr:#x} + {len})"))
+}

@@ -1,0 +1,41 @@
+//! padcell: run untrusted Python applets inside WebAssembly cells.
+//!
+//! A [`Supervisor`] owns the wasmtime engine and the compiled interpreter (RustPython built for
+//! wasm32-wasip1). Each [`Cell`] is a separate instance with its own memory, stdio and
+//! `__main__` namespace, and reaches the host only through WASI preview1 and the `padcell` import
+//! module, both served by the host (see [`abi`] for the whole boundary).
+//!
+//! ```no_run
+//! let supervisor = padcell::Supervisor::new()?;
+//! let mut cell = supervisor.cell().build()?;
+//! cell.exec("x = 6 * 7")?;
+//! assert_eq!(cell.eval("x")?, padcell::Value::Int(42));
+//! # Ok::<(), anyhow::Error>(())
+//! ```
+
+pub mod abi;
+mod cell;
+mod error;
+mod guest;
+mod host_functions;
+mod input;
+mod module_cache;
+mod output;
+mod state;
+mod supervisor;
+
+pub use abi::Value;
+pub use cell::{Cell, CellBuilder};
+pub use error::{CellError, PythonException};
+pub use guest::{GUEST_HASH, GUEST_WASM};
+pub use input::Input;
+pub use module_cache::{CacheEvent, ModuleCache};
+pub use output::Output;
+pub use supervisor::{Supervisor, SupervisorBuilder};
+
+/// CLI exit status for an uncaught Python exception.
+pub const EXIT_EXCEPTION: i32 = 1;
+/// CLI exit status for a usage error or a host-side failure.
+pub const EXIT_USAGE: i32 = 2;
+/// CLI exit status when the guest traps (as wasmtime's CLI does: 128 + SIGABRT).
+pub const EXIT_TRAP: i32 = 134;

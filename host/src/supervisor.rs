@@ -1,0 +1,109 @@
+//! The trusted side of padcell: one wasmtime engine, the compiled guest, and the cells made from
+//! it. A `Supervisor` is cheap to clone and safe to share across threads; each cell is its own
+//! wasmtime `Store`, so cells share code but never state.
+
+use crate::cell::CellBuilder;
+use crate::guest::{GUEST_HASH, GUEST_WASM};
+use crate::host_functions;
+use crate::module_cache::{CacheEvent, ModuleCache};
+use crate::state::CellState;
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasmtime::{Config, Engine, InstancePre, Linker, Module};
+
+/// Owns the engine and the compiled interpreter; makes cells.
+#[derive(Clone)]
+pub struct Supervisor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    module: Module,
+    pre: InstancePre<CellState>,
+    next_cell_id: AtomicU64,
+}
+
+/// Configures a [`Supervisor`].
+pub struct SupervisorBuilder {
+    cache_dir: Option<PathBuf>,
+    on_cache_event: Box<dyn Fn(CacheEvent)>,
+}
+
+impl Supervisor {
+    /// A supervisor with the default module cache (see [`ModuleCache::default_dir`]).
+    pub fn new() -> Result<Supervisor> {
+        Supervisor::builder().build()
+    }
+
+    pub fn builder() -> SupervisorBuilder {
+        SupervisorBuilder { cache_dir: ModuleCache::default_dir(), on_cache_event: Box::new(|_| {}) }
+    }
+
+    /// Starts configuring a new cell.
+    pub fn cell(&self) -> CellBuilder<'_> {
+        CellBuilder::new(self)
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The guest interpreter's imports, as (module, name) pairs.
+    pub fn guest_imports(&self) -> Vec<(String, String)> {
+        self.inner
+            .module
+            .imports()
+            .map(|i| (i.module().to_owned(), i.name().to_owned()))
+            .collect()
+    }
+
+    pub(crate) fn instance_pre(&self) -> &InstancePre<CellState> {
+        &self.inner.pre
+    }
+
+    pub(crate) fn next_cell_id(&self) -> u64 {
+        self.inner.next_cell_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+impl SupervisorBuilder {
+    /// Keep compiled modules in `dir` instead of the default location.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Compile the guest on every start instead of caching it.
+    pub fn no_cache(mut self) -> Self {
+        self.cache_dir = None;
+        self
+    }
+
+    /// Called when a one-time compile starts and ends (the CLI prints a progress line).
+    pub fn on_cache_event(mut self, f: impl Fn(CacheEvent) + 'static) -> Self {
+        self.on_cache_event = Box::new(f);
+        self
+    }
+
+    pub fn build(self) -> Result<Supervisor> {
+        let engine = Engine::new(&engine_config()).context("creating the wasmtime engine")?;
+        let cache = ModuleCache::new(self.cache_dir);
+        let module = cache.load_or_compile(&engine, GUEST_WASM, GUEST_HASH, &*self.on_cache_event)?;
+        let mut linker = Linker::new(&engine);
+        host_functions::add_to_linker(&mut linker)?;
+        // Fails, naming the import, if the guest wants anything the host does not provide.
+        let pre = linker.instantiate_pre(&module).context("linking the guest interpreter")?;
+        Ok(Supervisor { inner: Arc::new(Inner { engine, module, pre, next_cell_id: AtomicU64::new(0) }) })
+    }
+}
+
+/// Every setting here changes generated code, and so the module cache key.
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.cranelift_opt_level(wasmtime::OptLevel::Speed);
+    config.parallel_compilation(true);
+    config
+}
