@@ -5,7 +5,7 @@
 //! directory: WASI sees only the `sys.argv` its builder was given and the stdio it was handed.
 
 use crate::abi::{self, Op, Reply, Request, Status, Value};
-use crate::error::CellError;
+use crate::error::{CellError, trap_message};
 use crate::input::Input;
 use crate::output::{Output, OutputStream};
 use crate::state::CellState;
@@ -213,9 +213,8 @@ impl Cell {
             self.spent = Some(format!("it exited with status {}", exit.0));
             return CellError::Exit(exit.0);
         }
-        let message = format!("{err:?}");
         self.spent = Some("it trapped".to_owned());
-        CellError::Trap(message)
+        CellError::Trap(trap_message(&err))
     }
 }
 

@@ -37,3 +37,26 @@ impl CellError {
         }
     }
 }
+
+/// How many wasm frames a trap message shows; a stack overflow has tens of thousands.
+const TRAP_FRAMES: usize = 12;
+
+/// A trap as one readable message: what trapped, then the innermost wasm frames.
+pub(crate) fn trap_message(err: &anyhow::Error) -> String {
+    use std::fmt::Write;
+    let mut out = match err.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => err.root_cause().to_string(),
+    };
+    if let Some(backtrace) = err.downcast_ref::<wasmtime::WasmBacktrace>() {
+        let frames = backtrace.frames();
+        out.push_str("\nwasm backtrace:");
+        for (i, frame) in frames.iter().take(TRAP_FRAMES).enumerate() {
+            let _ = write!(out, "\n  {i:>2}: {}", frame.func_name().unwrap_or("<unnamed>"));
+        }
+        if frames.len() > TRAP_FRAMES {
+            let _ = write!(out, "\n  ... and {} more frames", frames.len() - TRAP_FRAMES);
+        }
+    }
+    out
+}
