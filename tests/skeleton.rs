@@ -276,6 +276,8 @@ fn a_corrupt_cache_entry_is_detected_and_rebuilt() {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|x| x == "cwasm"))
         .expect("a cached module");
+    let check = entry.with_extension("check");
+    std::fs::copy(&check, dir.path().join(check.file_name().unwrap())).unwrap();
     let mut bytes = std::fs::read(&entry).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle..middle + 64].fill(0xcc);

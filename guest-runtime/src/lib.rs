@@ -7,6 +7,7 @@
 #[path = "../../host/src/abi.rs"]
 #[allow(dead_code)]
 mod abi;
+mod host;
 mod value;
 
 use abi::{Exception, Op, Reply, Request, Status};
@@ -16,12 +17,8 @@ use rustpython_vm::scope::Scope;
 use rustpython_vm::{AsObject, Interpreter, InterpreterBuilder, PyResult, Settings, VirtualMachine};
 use std::cell::RefCell;
 
-#[link(wasm_import_module = "padcell")]
-unsafe extern "C" {
-    /// `padcell.reply(ptr, len)`: see abi.rs.
-    #[link_name = "reply"]
-    fn host_reply(ptr: *const u8, len: usize);
-}
+/// Explains the host's refusals in Python's terms (see prelude.py).
+const PRELUDE: &str = include_str!("prelude.py");
 
 /// The interpreter and the `__main__` namespace that every request of this cell shares.
 struct GuestCell {
@@ -50,7 +47,10 @@ pub extern "C" fn padcell_init() -> u32 {
         return 0;
     }
     let interpreter = build_interpreter();
-    let main = interpreter.enter(|vm| vm.new_scope_with_main());
+    let main = interpreter.enter(|vm| {
+        vm.run_string(vm.new_scope_with_builtins(), PRELUDE, "<padcell prelude>")?;
+        vm.new_scope_with_main()
+    });
     match main {
         Ok(main) => {
             CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main }));
@@ -78,8 +78,10 @@ fn build_interpreter() -> Interpreter {
 
     let builder = InterpreterBuilder::new().settings(settings);
     let defs = rustpython_stdlib::stdlib_module_defs(&builder.ctx);
+    let padcell_def = host::module_def(&builder.ctx);
     builder
         .add_native_modules(&defs)
+        .add_native_module(padcell_def)
         .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
         .init_hook(|vm| {
             if let Some(state) = rustpython_vm::common::rc::PyRc::get_mut(&mut vm.state) {
@@ -132,7 +134,7 @@ fn run(vm: &VirtualMachine, main: &Scope, op: Op, request: &Request) -> Status {
     flush_stdio(vm);
     match result {
         Ok(Some(v)) => {
-            reply(&Reply::Value(v));
+            host::reply(&Reply::Value(v));
             Status::Ok
         }
         Ok(None) => Status::Ok,
@@ -140,11 +142,11 @@ fn run(vm: &VirtualMachine, main: &Scope, op: Op, request: &Request) -> Status {
             // Prints a non-integer exit message to stderr, as CPython does.
             let code = vm.handle_exit_exception(exc) as i32;
             flush_stdio(vm);
-            reply(&Reply::Exit(code));
+            host::reply(&Reply::Exit(code));
             Status::Exit
         }
         Err(exc) => {
-            reply(&Reply::Exception(describe(vm, &exc)));
+            host::reply(&Reply::Exception(describe(vm, &exc)));
             Status::Exception
         }
     }
@@ -169,8 +171,3 @@ fn flush_stdio(vm: &VirtualMachine) {
     }
 }
 
-fn reply(reply: &Reply) {
-    let bytes = reply.encode();
-    // SAFETY: the host only reads `len` bytes at `ptr` during the call.
-    unsafe { host_reply(bytes.as_ptr(), bytes.len()) }
-}

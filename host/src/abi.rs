@@ -9,6 +9,10 @@
 //! - `padcell.reply(ptr: i32, len: i32)`: hands the host the answer to the request being run
 //!   (an encoded [`Reply`]). The host copies at most [`MAX_REPLY`] bytes and never trusts the
 //!   pointer or length: a bad range traps the guest, not the host.
+//! - `padcell.take_denial(ptr: i32, cap: i32) -> i32`: writes the message of the last operation
+//!   the host refused (e.g. `'/data/a.txt' is in read-only grant /data`), at most `cap` bytes, and
+//!   returns its length, or -1 if nothing was refused since the last call. The guest's `open()`
+//!   and `os` functions use it to say why an `OSError` happened; the refusal itself is the host's.
 //!
 //! Nothing else. The host refuses a guest with any other import.
 //!
@@ -31,6 +35,10 @@
 pub const IMPORT_MODULE: &str = "padcell";
 /// `padcell.reply(ptr, len)`.
 pub const IMPORT_REPLY: &str = "reply";
+/// `padcell.take_denial(ptr, cap) -> len`.
+pub const IMPORT_TAKE_DENIAL: &str = "take_denial";
+/// The longest denial message the host sends.
+pub const MAX_DENIAL: usize = 4096;
 
 pub const EXPORT_MEMORY: &str = "memory";
 pub const EXPORT_ALLOC: &str = "padcell_alloc";

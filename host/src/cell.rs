@@ -1,13 +1,16 @@
 //! A cell: one wasmtime `Store` holding one instance of the interpreter, with its own stdio and
 //! its own `__main__` namespace that successive `exec` / `eval` calls share.
 //!
-//! A new cell has no filesystem, no environment variables and no host arguments or working
-//! directory: WASI sees only the `sys.argv` its builder was given and the stdio it was handed.
+//! A cell sees only what its [`Policy`] grants: no files but its grants, no environment but the
+//! policy's variables, no host arguments or working directory. WASI sees the `sys.argv` its
+//! builder was given, the stdio it was handed, and one preopened root `/` (see `fs`).
 
 use crate::abi::{self, Op, Reply, Request, Status, Value};
 use crate::error::{CellError, trap_message};
+use crate::fs::{self, CellFs};
 use crate::input::Input;
 use crate::output::{Output, OutputStream};
+use crate::policy::Policy;
 use crate::state::CellState;
 use crate::supervisor::Supervisor;
 use anyhow::{Context, Result, anyhow};
@@ -19,9 +22,10 @@ use wasi_common::I32Exit;
 use wasi_common::sync::WasiCtxBuilder;
 use wasmtime::{Memory, Store, TypedFunc};
 
-/// Configures a [`Cell`]: its `sys.argv` and its stdio.
+/// Configures a [`Cell`]: its policy, its `sys.argv` and its stdio.
 pub struct CellBuilder<'s> {
     supervisor: &'s Supervisor,
+    policy: Policy,
     args: Vec<String>,
     stdin: Input,
     stdout: Output,
@@ -45,6 +49,7 @@ impl<'s> CellBuilder<'s> {
     pub(crate) fn new(supervisor: &'s Supervisor) -> Self {
         CellBuilder {
             supervisor,
+            policy: Policy::new(),
             args: Vec::new(),
             stdin: Input::Empty,
             stdout: Output::Capture,
@@ -59,6 +64,12 @@ impl<'s> CellBuilder<'s> {
         S: Into<String>,
     {
         self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What the cell may touch (nothing by default).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
         self
     }
 
@@ -79,12 +90,17 @@ impl<'s> CellBuilder<'s> {
 
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
+        let id = self.supervisor.next_cell_id();
         let (stdout, stdout_file) = OutputStream::new(self.stdout);
         let (stderr, stderr_file) = OutputStream::new(self.stderr);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdin(self.stdin.into_wasi_file()).stdout(stdout_file).stderr(stderr_file);
         wasi.args(&self.args).context("setting the cell's arguments")?;
-        let state = CellState { wasi: wasi.build(), reply: None };
+        wasi.envs(self.policy.env_vars()).context("setting the cell's environment")?;
+        let wasi = wasi.build();
+        let cell_fs = CellFs::new(id, &self.policy, self.supervisor.audit_sink())?;
+        wasi.push_preopened_dir(cell_fs.root(), fs::ROOT).context("preopening the cell's root")?;
+        let state = CellState { wasi, fs: cell_fs, reply: None };
 
         let mut store = Store::new(self.supervisor.engine(), state);
         let instance = self
@@ -107,7 +123,7 @@ impl<'s> CellBuilder<'s> {
             return Err(anyhow!("the interpreter failed to start (status {status})"));
         }
         Ok(Cell {
-            id: self.supervisor.next_cell_id(),
+            id,
             store,
             memory,
             alloc,

@@ -11,6 +11,7 @@ use wasmtime::{Caller, Extern, Linker};
 pub(crate) fn add_to_linker(linker: &mut Linker<CellState>) -> Result<()> {
     wasi_common::sync::add_to_linker(linker, |state: &mut CellState| &mut state.wasi)?;
     linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_REPLY, reply)?;
+    linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_TAKE_DENIAL, take_denial)?;
     Ok(())
 }
 
@@ -22,6 +23,26 @@ fn reply(mut caller: Caller<'_, CellState>, ptr: u32, len: u32) -> Result<()> {
     }
     caller.data_mut().reply = Some(bytes);
     Ok(())
+}
+
+/// `padcell.take_denial(ptr, cap) -> len`: writes the last refusal's message (at most `cap`
+/// bytes, cut at a character boundary) to `ptr`; -1 when nothing was refused since the last call.
+fn take_denial(mut caller: Caller<'_, CellState>, ptr: u32, cap: u32) -> Result<i32> {
+    let Some(message) = caller.data().fs.take_denial() else {
+        return Ok(-1);
+    };
+    let mut end = message.len().min(cap as usize).min(abi::MAX_DENIAL);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    let bytes = message.as_bytes().get(..end).unwrap_or_default();
+    let Some(Extern::Memory(memory)) = caller.get_export(abi::EXPORT_MEMORY) else {
+        bail!("guest exports no memory");
+    };
+    memory
+        .write(&mut caller, ptr as usize, bytes)
+        .map_err(|_| anyhow!("guest passed a range outside its memory ({ptr:#x} + {end})"))?;
+    Ok(end as i32)
 }
 
 /// Copies `len` bytes at `ptr` out of the guest's memory, refusing ranges outside it and lengths

@@ -14,23 +14,29 @@
 //! ```
 
 pub mod abi;
+mod audit;
 mod cell;
 mod error;
+mod fs;
 mod guest;
 mod host_functions;
 mod input;
 mod module_cache;
 mod output;
+mod policy;
 mod state;
 mod supervisor;
 
 pub use abi::Value;
+pub use audit::{AuditEvent, AuditSink};
 pub use cell::{Cell, CellBuilder};
 pub use error::{CellError, PythonException};
 pub use guest::{GUEST_HASH, GUEST_WASM};
 pub use input::Input;
 pub use module_cache::{CacheEvent, ModuleCache};
+pub use fs::GuestPath;
 pub use output::Output;
+pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};
 pub use supervisor::{Supervisor, SupervisorBuilder};
 
 /// CLI exit status for an uncaught Python exception.

@@ -1,12 +1,16 @@
 //! The on-disk cache of compiled guest code.
 //!
-//! Cranelift takes seconds to compile the interpreter; loading the result takes milliseconds. An
+//! Cranelift takes seconds to compile the interpreter; mapping the result takes milliseconds. An
 //! entry is keyed by the guest's hash and the engine's compatibility hash (wasmtime version,
 //! target, and every setting that changes generated code), so a stale entry is never looked up.
-//! Each file carries a blake3 checksum of its payload: wasmtime checks a compiled module's header,
-//! not its code, so a corrupt file must be caught before it is loaded. A corrupt or unloadable
-//! entry is rebuilt. Writers take a lock and rename a finished file into place, so processes that
-//! start together compile once and never see half a file.
+//!
+//! wasmtime checks a compiled module's header, not its code, so a corrupt file must be caught
+//! before it is loaded. Beside each `.cwasm` lies a `.check` file: the blake3 hash of the
+//! `.cwasm`, and the file's stamp (device, inode, size, mtime, ctime) when that hash was last
+//! verified. A load whose stamp matches maps the file without reading it; any change to the file
+//! changes its ctime, and a changed or missing stamp means a full re-hash. A corrupt or
+//! unloadable entry is rebuilt. Writers take a lock and rename finished files into place, so
+//! processes that start together compile once and never see half a file.
 
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
@@ -17,8 +21,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use wasmtime::{Engine, Module};
 
-const MAGIC: &[u8; 8] = b"PADCELL1";
-const HEADER: usize = MAGIC.len() + blake3::OUT_LEN;
 const LOCK_FILE: &str = ".lock";
 
 /// Where compiled modules live, and what to tell the user while compiling.
@@ -65,9 +67,9 @@ impl ModuleCache {
         let Some(dir) = &self.dir else {
             return compile(engine, wasm, "no cache directory", on_event).map(|(m, _)| m);
         };
-        let file_name = entry_name(engine, wasm_hash);
+        let name = entry_name(engine, wasm_hash);
         let dir = open_cache_dir(dir)?;
-        if let Ok(module) = load(engine, &dir, &file_name) {
+        if let Ok(module) = load(engine, &dir, &name) {
             return Ok(module);
         }
         // Another process may be compiling the same entry: wait for it, then look again.
@@ -76,13 +78,13 @@ impl ModuleCache {
             .context("opening the module cache's lock file")?
             .into_std();
         lock.lock().context("locking the module cache")?;
-        let reason = match load(engine, &dir, &file_name) {
+        let reason = match load(engine, &dir, &name) {
             Ok(module) => return Ok(module),
             Err(Miss::Absent) => "first run with this interpreter",
             Err(Miss::Corrupt) => "the cached copy was corrupt",
         };
         let (module, serialized) = compile(engine, wasm, reason, on_event)?;
-        store(&dir, &file_name, &serialized).context("writing the module cache")?;
+        store(&dir, &name, &serialized).context("writing the module cache")?;
         Ok(module)
     }
 }
@@ -99,30 +101,58 @@ fn open_cache_dir(dir: &Path) -> Result<Dir> {
         .with_context(|| format!("opening the module cache directory {}", dir.display()))
 }
 
-/// `guest-<key>.cwasm`, where the key covers the guest and every engine setting.
+/// `guest-<key>`, where the key covers the guest and every engine setting.
 fn entry_name(engine: &Engine, wasm_hash: &str) -> String {
     let mut hasher = Blake3Hasher(blake3::Hasher::new());
     wasm_hash.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let key = hasher.0.finalize().to_hex();
-    format!("guest-{}.cwasm", &key.as_str()[..32])
+    format!("guest-{}", &key.as_str()[..32])
 }
 
-fn load(engine: &Engine, dir: &Dir, file_name: &str) -> Result<Module, Miss> {
-    let bytes = match dir.read(file_name) {
-        Ok(bytes) => bytes,
-        Err(_) => return Err(Miss::Absent),
+fn load(engine: &Engine, dir: &Dir, name: &str) -> Result<Module, Miss> {
+    let code_name = format!("{name}.cwasm");
+    let Ok(file) = dir.open(&code_name) else {
+        return Err(Miss::Absent);
     };
-    if bytes.len() < HEADER || &bytes[..MAGIC.len()] != MAGIC {
-        return Err(Miss::Corrupt);
+    let file = file.into_std();
+    let stamp = file.metadata().map(|m| stamp(&m)).map_err(|_| Miss::Corrupt)?;
+    let check = dir.read_to_string(format!("{name}.check")).map_err(|_| Miss::Corrupt)?;
+    let (hash, verified) = check.split_once('\n').ok_or(Miss::Corrupt)?;
+    if verified.trim_end() != stamp {
+        let bytes = dir.read(&code_name).map_err(|_| Miss::Corrupt)?;
+        if blake3::hash(&bytes).to_hex().as_str() != hash {
+            return Err(Miss::Corrupt);
+        }
+        // Verified again: remember it, so the next start maps the file without reading it.
+        let _ = write_atomically(dir, &format!("{name}.check"), format!("{hash}\n{stamp}\n").as_bytes());
     }
-    let (header, payload) = bytes.split_at(HEADER);
-    if blake3::hash(payload).as_bytes() != &header[MAGIC.len()..] {
-        return Err(Miss::Corrupt);
+    // SAFETY: the file is byte-for-byte what `Engine::precompile_module` produced for this
+    // engine configuration (its hash was verified while it had this very stamp); wasmtime
+    // validates the header and configuration, and maps the file copy-on-write.
+    unsafe { Module::deserialize_open_file(engine, file) }.map_err(|_| Miss::Corrupt)
+}
+
+/// What identifies one version of a file on disk: any write changes its ctime.
+fn stamp(meta: &std::fs::Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        format!(
+            "{}:{}:{}:{}.{}:{}.{}",
+            meta.dev(),
+            meta.ino(),
+            meta.size(),
+            meta.mtime(),
+            meta.mtime_nsec(),
+            meta.ctime(),
+            meta.ctime_nsec()
+        )
     }
-    // SAFETY: the payload is byte-for-byte what `Engine::precompile_module` produced for this
-    // engine configuration (checked above); wasmtime validates the header and configuration.
-    unsafe { Module::deserialize(engine, payload) }.map_err(|_| Miss::Corrupt)
+    #[cfg(not(unix))]
+    {
+        format!("{}:{:?}", meta.len(), meta.modified().ok())
+    }
 }
 
 fn compile(
@@ -141,15 +171,22 @@ fn compile(
     Ok((module, serialized))
 }
 
-fn store(dir: &Dir, file_name: &str, serialized: &[u8]) -> Result<()> {
-    let tmp = format!("{file_name}.{}.tmp", std::process::id());
+fn store(dir: &Dir, name: &str, serialized: &[u8]) -> Result<()> {
+    let code_name = format!("{name}.cwasm");
+    write_atomically(dir, &code_name, serialized)?;
+    let stamp = stamp(&dir.open(&code_name)?.into_std().metadata()?);
+    let hash = blake3::hash(serialized).to_hex();
+    write_atomically(dir, &format!("{name}.check"), format!("{hash}\n{stamp}\n").as_bytes())
+}
+
+/// Writes `bytes` to a temporary file and renames it over `name`, so readers see all or nothing.
+fn write_atomically(dir: &Dir, name: &str, bytes: &[u8]) -> Result<()> {
+    let tmp = format!("{name}.{}.tmp", std::process::id());
     let mut file = dir.create(&tmp)?;
-    file.write_all(MAGIC)?;
-    file.write_all(blake3::hash(serialized).as_bytes())?;
-    file.write_all(serialized)?;
+    file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
-    dir.rename(&tmp, dir, file_name)?;
+    dir.rename(&tmp, dir, name)?;
     Ok(())
 }
 

@@ -1,10 +1,14 @@
-//! What a cell's wasmtime `Store` holds: its WASI context and the reply the guest is sending.
+//! What a cell's wasmtime `Store` holds: its WASI context, its filesystem, and the reply the
+//! guest is sending.
 
+use crate::fs::CellFs;
+use std::sync::Arc;
 use wasi_common::WasiCtx;
 
 /// The per-cell data behind every host function call.
 pub(crate) struct CellState {
     pub(crate) wasi: WasiCtx,
+    pub(crate) fs: Arc<CellFs>,
     /// The answer the guest gave through `padcell.reply` to the request being run.
     pub(crate) reply: Option<Vec<u8>>,
 }

@@ -2,6 +2,7 @@
 //! it. A `Supervisor` is cheap to clone and safe to share across threads; each cell is its own
 //! wasmtime `Store`, so cells share code but never state.
 
+use crate::audit::{AuditEvent, AuditSink};
 use crate::cell::CellBuilder;
 use crate::guest::{GUEST_HASH, GUEST_WASM};
 use crate::host_functions;
@@ -24,12 +25,14 @@ struct Inner {
     module: Module,
     pre: InstancePre<CellState>,
     next_cell_id: AtomicU64,
+    audit: Option<AuditSink>,
 }
 
 /// Configures a [`Supervisor`].
 pub struct SupervisorBuilder {
     cache_dir: Option<PathBuf>,
     on_cache_event: Box<dyn Fn(CacheEvent)>,
+    audit: Option<AuditSink>,
 }
 
 impl Supervisor {
@@ -39,7 +42,11 @@ impl Supervisor {
     }
 
     pub fn builder() -> SupervisorBuilder {
-        SupervisorBuilder { cache_dir: ModuleCache::default_dir(), on_cache_event: Box::new(|_| {}) }
+        SupervisorBuilder {
+            cache_dir: ModuleCache::default_dir(),
+            on_cache_event: Box::new(|_| {}),
+            audit: None,
+        }
     }
 
     /// Starts configuring a new cell.
@@ -62,6 +69,10 @@ impl Supervisor {
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<CellState> {
         &self.inner.pre
+    }
+
+    pub(crate) fn audit_sink(&self) -> Option<AuditSink> {
+        self.inner.audit.clone()
     }
 
     pub(crate) fn next_cell_id(&self) -> u64 {
@@ -88,6 +99,12 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Receives every refused operation of every cell, as it happens, on the cell's thread.
+    pub fn on_audit(mut self, sink: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
+        self.audit = Some(std::sync::Arc::new(sink));
+        self
+    }
+
     pub fn build(self) -> Result<Supervisor> {
         let engine = Engine::new(&engine_config()).context("creating the wasmtime engine")?;
         let cache = ModuleCache::new(self.cache_dir);
@@ -96,7 +113,13 @@ impl SupervisorBuilder {
         host_functions::add_to_linker(&mut linker)?;
         // Fails, naming the import, if the guest wants anything the host does not provide.
         let pre = linker.instantiate_pre(&module).context("linking the guest interpreter")?;
-        Ok(Supervisor { inner: Arc::new(Inner { engine, module, pre, next_cell_id: AtomicU64::new(0) }) })
+        Ok(Supervisor { inner: Arc::new(Inner {
+            engine,
+            module,
+            pre,
+            next_cell_id: AtomicU64::new(0),
+            audit: self.audit,
+        }) })
     }
 }
 

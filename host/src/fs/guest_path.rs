@@ -1,0 +1,95 @@
+//! Paths as the guest names them: absolute, `/`-separated, normalized lexically.
+
+use std::fmt;
+
+/// A normalized absolute guest path: no `.`, no `..`, no empty components. `/` has no components.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct GuestPath {
+    parts: Vec<String>,
+}
+
+impl GuestPath {
+    pub fn root() -> GuestPath {
+        GuestPath::default()
+    }
+
+    /// Parses a grant's guest path, which must be absolute and must not climb (`..`).
+    pub fn parse_absolute(path: &str) -> Result<GuestPath, String> {
+        if !path.starts_with('/') {
+            return Err(format!("guest path {path:?} is not absolute"));
+        }
+        let mut parts = Vec::new();
+        for part in path.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => return Err(format!("guest path {path:?} contains '..'")),
+                p => parts.push(p.to_owned()),
+            }
+        }
+        Ok(GuestPath { parts })
+    }
+
+    /// `rel` resolved against `self` lexically, as the guest's libc would see it: an absolute
+    /// `rel` starts over at `/`, and `..` at `/` stays at `/`. Symlinks are left to the host
+    /// filesystem layer, which resolves them inside the grant.
+    pub fn join(&self, rel: &str) -> GuestPath {
+        let mut parts = if rel.starts_with('/') { Vec::new() } else { self.parts.clone() };
+        for part in rel.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                p => parts.push(p.to_owned()),
+            }
+        }
+        GuestPath { parts }
+    }
+
+    pub fn parts(&self) -> &[String] {
+        &self.parts
+    }
+
+    pub fn is_root(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// Whether `self` is `other` or lies below it.
+    pub fn starts_with(&self, other: &GuestPath) -> bool {
+        self.parts.starts_with(&other.parts)
+    }
+
+    /// The components of `self` below `base` (which it must start with), as a relative path.
+    pub fn relative_to(&self, base: &GuestPath) -> Option<String> {
+        self.parts.strip_prefix(base.parts.as_slice()).map(|rest| rest.join("/"))
+    }
+}
+
+impl fmt::Display for GuestPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.parts.is_empty() {
+            return f.write_str("/");
+        }
+        for part in &self.parts {
+            write!(f, "/{part}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_like_a_libc_would_but_never_climbs_past_root() {
+        let data = GuestPath::parse_absolute("/data//sub/.").unwrap();
+        assert_eq!(data.to_string(), "/data/sub");
+        assert_eq!(data.join("../x/./y/").to_string(), "/data/x/y");
+        assert_eq!(data.join("../../../../etc").to_string(), "/etc");
+        assert_eq!(data.join("/abs").to_string(), "/abs");
+        assert!(GuestPath::parse_absolute("rel").is_err());
+        assert!(GuestPath::parse_absolute("/a/../b").is_err());
+        assert_eq!(data.join("f").relative_to(&GuestPath::parse_absolute("/data").unwrap()), Some("sub/f".into()));
+    }
+}

@@ -1,0 +1,164 @@
+//! A cell's filesystem: the guest sees one preopened root `/`, and every path it names reaches the
+//! host, which routes it through the policy's grants.
+//!
+//! - A path inside a grant goes to that grant's host directory through cap-std, which keeps
+//!   `..`, absolute symlinks, planted symlinks and trailing slashes from leaving it.
+//! - The root and the directories above grants are virtual: they list the grants below them and
+//!   hold nothing else.
+//! - Anything else is outside every grant and is refused.
+//!
+//! Every handle made from a grant carries that grant's access, at any depth. Every refusal is
+//! audited and recorded for the guest, whose `open()` turns it into a `PermissionError` or
+//! `FileNotFoundError` naming the guest path and the rule.
+
+mod cell_dir;
+mod guest_path;
+mod read_only_file;
+
+pub use guest_path::GuestPath;
+
+use crate::audit::{AuditEvent, AuditSink};
+use crate::policy::{Access, GrantKind, OpenHook, Policy};
+use anyhow::{Context, Result};
+use cap_std::ambient_authority;
+use std::sync::{Arc, Mutex, PoisonError};
+use wasi_common::snapshots::preview_1::types::Errno;
+use wasi_common::{Error, WasiDir};
+
+pub(crate) use cell_dir::CellDir;
+
+/// The guest path of the one preopened directory.
+pub(crate) const ROOT: &str = "/";
+
+/// A grant, opened for one cell.
+pub(crate) struct Mount {
+    pub(crate) guest: GuestPath,
+    pub(crate) access: Access,
+    /// For a directory grant, the directory; for a file grant, the file's parent.
+    pub(crate) dir: Arc<wasi_common::sync::dir::Dir>,
+    /// For a file grant, the file's name in `dir`.
+    pub(crate) file_name: Option<String>,
+}
+
+/// What a cell's filesystem shares between its handles.
+pub(crate) struct CellFs {
+    cell: u64,
+    /// Longest guest path first, so the first match is the innermost grant.
+    mounts: Vec<Arc<Mount>>,
+    hook: Option<OpenHook>,
+    audit: Option<AuditSink>,
+    /// The last refusal's message, for the guest to turn into its exception.
+    last_denial: Mutex<Option<String>>,
+}
+
+/// Where a guest path leads.
+pub(crate) enum Route {
+    /// Inside a directory grant, at `rel` (`.` for the grant's root).
+    Grant { mount: Arc<Mount>, rel: String },
+    /// Exactly a file grant.
+    File(Arc<Mount>),
+    /// The root or a directory above a grant.
+    Virtual,
+    /// Outside every grant.
+    Outside,
+}
+
+impl CellFs {
+    /// Opens every grant of `policy` for cell `cell`.
+    pub(crate) fn new(cell: u64, policy: &Policy, audit: Option<AuditSink>) -> Result<Arc<CellFs>> {
+        let mut mounts = Vec::new();
+        for grant in policy.grants() {
+            let (dir_path, file_name) = match grant.kind() {
+                GrantKind::Dir => (grant.host(), None),
+                GrantKind::File => (
+                    grant.host().parent().unwrap_or(grant.host()),
+                    grant.host().file_name().map(|n| n.to_string_lossy().into_owned()),
+                ),
+            };
+            let dir = cap_std::fs::Dir::open_ambient_dir(dir_path, ambient_authority())
+                .with_context(|| format!("opening grant {}", grant.guest()))?;
+            mounts.push(Arc::new(Mount {
+                guest: grant.guest().clone(),
+                access: grant.access(),
+                dir: Arc::new(wasi_common::sync::dir::Dir::from_cap_std(dir)),
+                file_name,
+            }));
+        }
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.guest.parts().len()));
+        Ok(Arc::new(CellFs {
+            cell,
+            mounts,
+            hook: policy.open_hook().cloned(),
+            audit,
+            last_denial: Mutex::new(None),
+        }))
+    }
+
+    /// The preopened root directory handed to WASI.
+    pub(crate) fn root(self: &Arc<Self>) -> Box<dyn WasiDir> {
+        Box::new(CellDir::virtual_dir(self.clone(), GuestPath::root()))
+    }
+
+    pub(crate) fn route(&self, path: &GuestPath) -> Route {
+        if let Some(mount) = self.mounts.iter().find(|m| path.starts_with(&m.guest)) {
+            return match &mount.file_name {
+                None => {
+                    let rel = path.relative_to(&mount.guest).unwrap_or_default();
+                    let rel = if rel.is_empty() { ".".to_owned() } else { rel };
+                    Route::Grant { mount: mount.clone(), rel }
+                }
+                Some(_) if path == &mount.guest => Route::File(mount.clone()),
+                Some(_) => Route::Outside,
+            };
+        }
+        if self.mounts.iter().any(|m| m.guest.starts_with(path)) {
+            Route::Virtual
+        } else {
+            Route::Outside
+        }
+    }
+
+    /// The names directly below virtual directory `path`, each with whether it is a file grant.
+    pub(crate) fn virtual_children(&self, path: &GuestPath) -> Vec<(String, bool)> {
+        let depth = path.parts().len();
+        let mut names: Vec<(String, bool)> = Vec::new();
+        for mount in &self.mounts {
+            if mount.guest.parts().len() > depth && mount.guest.starts_with(path) {
+                let name = mount.guest.parts()[depth].clone();
+                let is_file = mount.file_name.is_some() && mount.guest.parts().len() == depth + 1;
+                if !names.iter().any(|(n, _)| n == &name) {
+                    names.push((name, is_file));
+                }
+            }
+        }
+        names.sort();
+        names
+    }
+
+    /// Asks the per-open hook, if any, about an open of `path` with `access`.
+    pub(crate) fn ask_hook(&self, path: &GuestPath, access: Access) -> Result<(), String> {
+        match &self.hook {
+            Some(hook) => hook(&crate::policy::OpenRequest { cell: self.cell, path, access }),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses an operation: audits it, records the rule for the guest, returns the errno.
+    pub(crate) fn deny(&self, operation: &'static str, path: &GuestPath, access: Access, rule: String, errno: Errno) -> Error {
+        let access = match access {
+            Access::ReadOnly => "read",
+            Access::ReadWrite => "write",
+        };
+        let event = AuditEvent::now(self.cell, operation, path.to_string(), access, rule.clone());
+        if let Some(sink) = &self.audit {
+            sink(&event);
+        }
+        *self.last_denial.lock().unwrap_or_else(PoisonError::into_inner) = Some(rule);
+        Error::from(errno)
+    }
+
+    /// Takes the last refusal's message (see `padcell.take_denial` in abi.rs).
+    pub(crate) fn take_denial(&self) -> Option<String> {
+        self.last_denial.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}

@@ -1,0 +1,98 @@
+//! A file opened from a read-only grant. The host descriptor is already opened for reading only;
+//! this wrapper also refuses what a read-only descriptor would still allow (setting times) and
+//! audits every attempt to change the file.
+
+use super::{CellFs, GuestPath};
+use crate::policy::Access;
+use std::any::Any;
+use std::io::{IoSlice, IoSliceMut, SeekFrom};
+use std::sync::Arc;
+use wasi_common::file::{Advice, FdFlags, FileType, Filestat};
+use wasi_common::snapshots::preview_1::types::Errno;
+use wasi_common::sync::file::File;
+use wasi_common::{Error, SystemTimeSpec, WasiFile};
+
+pub(crate) struct ReadOnlyFile {
+    inner: File,
+    fs: Arc<CellFs>,
+    guest: GuestPath,
+    grant: GuestPath,
+}
+
+impl ReadOnlyFile {
+    pub(crate) fn new(inner: File, fs: Arc<CellFs>, guest: GuestPath, grant: GuestPath) -> Self {
+        ReadOnlyFile { inner, fs, guest, grant }
+    }
+
+    fn refuse(&self, op: &'static str) -> Error {
+        let rule = format!("'{}' is in read-only grant {}", self.guest, self.grant);
+        self.fs.deny(op, &self.guest, Access::ReadWrite, rule, Errno::Acces)
+    }
+}
+
+#[wiggle::async_trait]
+impl WasiFile for ReadOnlyFile {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    async fn get_filetype(&self) -> Result<FileType, Error> {
+        self.inner.get_filetype().await
+    }
+    fn isatty(&self) -> bool {
+        self.inner.isatty()
+    }
+    async fn datasync(&self) -> Result<(), Error> {
+        self.inner.datasync().await
+    }
+    async fn sync(&self) -> Result<(), Error> {
+        self.inner.sync().await
+    }
+    async fn get_fdflags(&self) -> Result<FdFlags, Error> {
+        self.inner.get_fdflags().await
+    }
+    async fn set_fdflags(&mut self, flags: FdFlags) -> Result<(), Error> {
+        if flags.contains(FdFlags::APPEND) {
+            return Err(self.refuse("write"));
+        }
+        self.inner.set_fdflags(flags).await
+    }
+    async fn get_filestat(&self) -> Result<Filestat, Error> {
+        self.inner.get_filestat().await
+    }
+    async fn set_filestat_size(&self, _size: u64) -> Result<(), Error> {
+        Err(self.refuse("set-size"))
+    }
+    async fn advise(&self, offset: u64, len: u64, advice: Advice) -> Result<(), Error> {
+        self.inner.advise(offset, len, advice).await
+    }
+    async fn set_times(&self, _atime: Option<SystemTimeSpec>, _mtime: Option<SystemTimeSpec>) -> Result<(), Error> {
+        Err(self.refuse("set-times"))
+    }
+    async fn read_vectored<'a>(&self, bufs: &mut [IoSliceMut<'a>]) -> Result<u64, Error> {
+        self.inner.read_vectored(bufs).await
+    }
+    async fn read_vectored_at<'a>(&self, bufs: &mut [IoSliceMut<'a>], offset: u64) -> Result<u64, Error> {
+        self.inner.read_vectored_at(bufs, offset).await
+    }
+    async fn write_vectored<'a>(&self, _bufs: &[IoSlice<'a>]) -> Result<u64, Error> {
+        Err(self.refuse("write"))
+    }
+    async fn write_vectored_at<'a>(&self, _bufs: &[IoSlice<'a>], _offset: u64) -> Result<u64, Error> {
+        Err(self.refuse("write"))
+    }
+    async fn seek(&self, pos: SeekFrom) -> Result<u64, Error> {
+        self.inner.seek(pos).await
+    }
+    async fn peek(&self, buf: &mut [u8]) -> Result<u64, Error> {
+        self.inner.peek(buf).await
+    }
+    fn num_ready_bytes(&self) -> Result<u64, Error> {
+        self.inner.num_ready_bytes()
+    }
+    async fn readable(&self) -> Result<(), Error> {
+        self.inner.readable().await
+    }
+    async fn writable(&self) -> Result<(), Error> {
+        Err(self.refuse("write"))
+    }
+}
