@@ -270,12 +270,7 @@ fn the_guest_imports_only_wasi_and_padcell() {
 fn a_corrupt_cache_entry_is_detected_and_rebuilt() {
     let dir = tempfile::tempdir().unwrap();
     // Seed the new cache with the shared, sound entry, then damage its code in the middle.
-    supervisor();
-    let entry = std::fs::read_dir(common::cache_dir())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "cwasm"))
-        .expect("a cached module");
+    let entry = supervisor().cache_entry().expect("a cached module").to_path_buf();
     let check = entry.with_extension("check");
     std::fs::copy(&check, dir.path().join(check.file_name().unwrap())).unwrap();
     let mut bytes = std::fs::read(&entry).unwrap();

@@ -123,8 +123,6 @@ fn run(vm: &VirtualMachine, main: &Scope, op: Op, request: &Request) -> Status {
         let code = vm
             .compile(&request.source, mode, request.filename.clone())
             .map_err(|err| err.into_pyexception(vm, Some(&request.source)))?;
-        // Lets tracebacks show the applet's source lines.
-        let _ = vm.register_code_in_linecache(&code, &request.source);
         let obj = vm.run_code_obj(code, main.clone())?;
         match op {
             Op::Exec => Ok(None),
@@ -146,15 +144,25 @@ fn run(vm: &VirtualMachine, main: &Scope, op: Op, request: &Request) -> Status {
             Status::Exit
         }
         Err(exc) => {
-            host::reply(&Reply::Exception(describe(vm, &exc)));
+            host::reply(&Reply::Exception(describe(vm, &exc, request)));
             Status::Exception
         }
     }
 }
 
-fn describe(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> Exception {
-    let mut traceback = String::new();
-    let _ = vm.write_exception(&mut traceback, exc);
+fn describe(vm: &VirtualMachine, exc: &PyBaseExceptionRef, request: &Request) -> Exception {
+    let formatted = vm.import("_padcell", 0).and_then(|m| m.get_attr("format_exception", vm)).and_then(|f| {
+        f.call((exc.clone(), request.filename.clone(), request.source.clone()), vm)
+    });
+    let traceback = match formatted.and_then(|t| t.str(vm)) {
+        Ok(t) => t.to_string_lossy().into_owned(),
+        Err(_) => {
+            // The applet broke the formatter; RustPython's own printer still works.
+            let mut traceback = String::new();
+            let _ = vm.write_exception(&mut traceback, exc);
+            traceback
+        }
+    };
     let message = exc
         .as_object()
         .str(vm)

@@ -12,9 +12,7 @@ def _explain(func):
             if rule is None:
                 raise
             cls = type(error) if isinstance(error, (PermissionError, FileNotFoundError)) else PermissionError
-            explained_error = cls(error.errno, rule)
-            explained_error.filename = error.filename
-            raise explained_error from None
+            raise cls(error.errno, rule) from None
     explained.__name__ = func.__name__
     explained.__qualname__ = getattr(func, "__qualname__", func.__name__)
     explained.__doc__ = func.__doc__
@@ -22,7 +20,7 @@ def _explain(func):
 
 for _name in ("open", "stat", "lstat", "listdir", "scandir", "mkdir", "rmdir", "remove", "unlink",
               "rename", "replace", "utime", "truncate", "symlink", "link", "readlink", "chmod",
-              "access", "chdir"):
+              "access", "chdir", "ftruncate"):
     _original = getattr(os, _name, None)
     if _original is None:
         continue
@@ -34,4 +32,32 @@ for _name in ("open", "stat", "lstat", "listdir", "scandir", "mkdir", "rmdir", "
             _set.add(_wrapped)
 
 builtins.open = io.open = _explain(io.open)
+
+if not hasattr(os, "chmod"):
+    # WASI has no file modes, so RustPython has no chmod, and shutil.copy needs one.
+    def chmod(path, mode, *, dir_fd=None, follow_symlinks=True):
+        """Files in a cell have no modes: checks that `path` exists and changes nothing."""
+        os.stat(path) if dir_fd is None else os.stat(path, dir_fd=dir_fd)
+    os.chmod = chmod
+    del chmod
 del _name, _original, _wrapped, _support, _set, _explain
+
+def _format_exception(exc, filename, source):
+    """The traceback as CPython prints it, with source lines only from what the host sent:
+    rendering a traceback must not make the interpreter go looking for files."""
+    import linecache, traceback
+    known = {filename: source.splitlines(keepends=True)}
+    def getline(name, lineno, module_globals=None):
+        lines = known.get(name, ())
+        return lines[lineno - 1] if 1 <= lineno <= len(lines) else ""
+    saved = linecache.getline, linecache.lazycache, linecache.checkcache
+    linecache.getline = getline
+    linecache.lazycache = lambda *args, **kwargs: False
+    linecache.checkcache = lambda *args, **kwargs: None
+    try:
+        return "".join(traceback.format_exception(exc))
+    finally:
+        linecache.getline, linecache.lazycache, linecache.checkcache = saved
+
+_padcell.format_exception = _format_exception
+del _format_exception

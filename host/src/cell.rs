@@ -14,8 +14,6 @@ use crate::policy::Policy;
 use crate::state::CellState;
 use crate::supervisor::Supervisor;
 use anyhow::{Context, Result, anyhow};
-use cap_std::ambient_authority;
-use cap_std::fs::Dir;
 use std::path::Path;
 use std::sync::Arc;
 use wasi_common::I32Exit;
@@ -122,6 +120,7 @@ impl<'s> CellBuilder<'s> {
         if status != 0 {
             return Err(anyhow!("the interpreter failed to start (status {status})"));
         }
+        store.data().fs.started();
         Ok(Cell {
             id,
             store,
@@ -156,7 +155,7 @@ impl Cell {
     /// tracebacks show `path` as given.
     pub fn exec_file(&mut self, path: impl AsRef<Path>) -> Result<(), CellError> {
         let path = path.as_ref();
-        let source = read_host_file(path)?;
+        let source = crate::host_file::read_to_string(path)?;
         self.exec_source(&path.to_string_lossy(), &source)
     }
 
@@ -232,16 +231,4 @@ impl Cell {
         self.spent = Some("it trapped".to_owned());
         CellError::Trap(trap_message(&err))
     }
-}
-
-/// Reads a host file through a capability on its parent directory.
-fn read_host_file(path: &Path) -> Result<String> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path.file_name().ok_or_else(|| anyhow!("{} is not a file", path.display()))?;
-    let dir = Dir::open_ambient_dir(parent, ambient_authority())
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    dir.read_to_string(name).with_context(|| format!("cannot read {}", path.display()))
 }

@@ -1,10 +1,12 @@
-//! The `padcell` command line: `padcell run FILE.py [ARGS...]` and `padcell run -c CODE [ARGS...]`.
+//! The `padcell` command line: `padcell run FILE.py [ARGS...]`, `padcell run -c CODE [ARGS...]`
+//! and `padcell run DIR [ARGS...]` for an applet described by `DIR/applet.toml`.
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
-use padcell::{CacheEvent, CellError, Input, Output, Supervisor};
+use padcell::{CacheEvent, CellError, Input, Manifest, Output, Policy, PolicyFlags, Supervisor};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -28,15 +30,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a Python file, or code given with -c, in a new cell
+    /// Run a Python file, an applet directory (DIR/applet.toml), or code given with -c, in a new cell
     #[command(after_help = EXIT_CODES)]
     Run {
         /// Program passed in as a string (sys.argv[0] is '-c')
         #[arg(short = 'c', value_name = "CODE")]
         code: Option<String>,
 
-        /// FILE.py, then the arguments the applet sees in sys.argv[1:]
-        #[arg(value_name = "FILE [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+        /// Grant a host directory at a guest path, read-only unless ::rw (GUEST defaults to HOST)
+        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro|rw]]")]
+        dir: Vec<String>,
+
+        /// Grant a single host file at a guest path, read-only unless ::rw
+        #[arg(long = "file", value_name = "HOST[::GUEST[::ro|rw]]")]
+        file: Vec<String>,
+
+        /// Set an environment variable in the cell (it sees no others)
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+
+        /// Append every refused operation to FILE, one JSON object a line
+        #[arg(long = "audit-log", value_name = "FILE")]
+        audit_log: Option<PathBuf>,
+
+        /// FILE.py or DIR, then the arguments the applet sees in sys.argv[1:]
+        #[arg(value_name = "FILE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
 }
@@ -55,18 +73,41 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    let Command::Run { code, args } = cli.command;
-    let (argv, program) = match code {
-        Some(code) => (std::iter::once("-c".to_owned()).chain(args).collect::<Vec<_>>(), Program::Code(code)),
-        None => match args.first() {
-            Some(file) => (args.clone(), Program::File(PathBuf::from(file))),
-            None => bail!("run needs FILE.py or -c CODE (see padcell run --help)"),
-        },
+    let Command::Run { code, dir, file, env, audit_log, args } = cli.command;
+    let flags = PolicyFlags { dir, file, env };
+    let here = Path::new(".");
+    let (argv, program, policy, audit_log) = match code {
+        Some(code) => {
+            let argv = std::iter::once("-c".to_owned()).chain(args).collect();
+            (argv, Program::Code(code), flags.apply(Policy::new(), here)?, audit_log)
+        }
+        None => {
+            let Some((target, rest)) = args.split_first() else {
+                bail!("run needs FILE.py, DIR or -c CODE (see padcell run --help)");
+            };
+            let target_path = PathBuf::from(target);
+            if target_path.is_dir() {
+                // An applet: its manifest's policy, then the command line's additions.
+                let manifest = Manifest::load(&target_path)?;
+                let main = manifest.main_path(&target_path)?;
+                let policy = manifest.policy_flags().apply(Policy::new(), &target_path)?;
+                let policy = flags.apply(policy, here)?;
+                let audit_log = audit_log.or_else(|| manifest.audit_log.as_ref().map(|f| target_path.join(f)));
+                let argv = std::iter::once(main.to_string_lossy().into_owned())
+                    .chain(manifest.args.iter().cloned())
+                    .chain(rest.iter().cloned())
+                    .collect();
+                (argv, Program::File(main), policy, audit_log)
+            } else {
+                (args.clone(), Program::File(target_path), flags.apply(Policy::new(), here)?, audit_log)
+            }
+        }
     };
 
-    let supervisor = supervisor(cli.cache_dir)?;
+    let supervisor = supervisor(cli.cache_dir, audit_log.as_deref())?;
     let mut cell = supervisor
         .cell()
+        .policy(policy)
         .args(argv)
         .stdin(Input::HostStdin)
         .stdout(Output::host_stdout())
@@ -90,7 +131,7 @@ enum Program {
     File(PathBuf),
 }
 
-fn supervisor(cache_dir: Option<PathBuf>) -> Result<Supervisor> {
+fn supervisor(cache_dir: Option<PathBuf>, audit_log: Option<&Path>) -> Result<Supervisor> {
     let mut builder = Supervisor::builder().on_cache_event(|event| match event {
         CacheEvent::Compiling { reason } => eprintln!(
             "padcell: compiling the Python interpreter for this machine ({reason}); this happens once..."
@@ -101,6 +142,16 @@ fn supervisor(cache_dir: Option<PathBuf>) -> Result<Supervisor> {
     });
     if let Some(dir) = cache_dir {
         builder = builder.cache_dir(dir);
+    }
+    if let Some(path) = audit_log {
+        let log = Mutex::new(padcell::host_file::open_append(path)?);
+        builder = builder.on_audit(move |event| {
+            let mut log = log.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // An audit line that cannot be written is reported, not lost silently.
+            if writeln!(log, "{}", event.to_json_line()).is_err() {
+                eprintln!("padcell: cannot write the audit log");
+            }
+        });
     }
     builder.build()
 }

@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 use wasmtime::{Engine, Module};
 
 const LOCK_FILE: &str = ".lock";
+/// How many compiled guests a cache directory keeps (each is ~75 MB); older ones are removed
+/// when a new one is stored.
+const KEEP_ENTRIES: usize = 4;
 
 /// Where compiled modules live, and what to tell the user while compiling.
 pub struct ModuleCache {
@@ -56,6 +59,12 @@ impl ModuleCache {
         self.dir.as_deref()
     }
 
+    /// The file that holds (or will hold) the compiled form of the guest with `wasm_hash`.
+    pub fn entry_path(&self, engine: &Engine, wasm_hash: &str) -> Option<PathBuf> {
+        let name = entry_name(engine, wasm_hash);
+        self.dir.as_ref().map(|d| d.join(format!("{name}.cwasm")))
+    }
+
     /// The compiled form of `wasm`, from the cache if a sound entry exists.
     pub fn load_or_compile(
         &self,
@@ -85,6 +94,7 @@ impl ModuleCache {
         };
         let (module, serialized) = compile(engine, wasm, reason, on_event)?;
         store(&dir, &name, &serialized).context("writing the module cache")?;
+        prune(&dir);
         Ok(module)
     }
 }
@@ -177,6 +187,25 @@ fn store(dir: &Dir, name: &str, serialized: &[u8]) -> Result<()> {
     let stamp = stamp(&dir.open(&code_name)?.into_std().metadata()?);
     let hash = blake3::hash(serialized).to_hex();
     write_atomically(dir, &format!("{name}.check"), format!("{hash}\n{stamp}\n").as_bytes())
+}
+
+/// Removes all but the newest `KEEP_ENTRIES` entries. Best effort: a cache that cannot be pruned
+/// still works.
+fn prune(dir: &Dir) {
+    let Ok(entries) = dir.entries() else { return };
+    let mut codes: Vec<(cap_std::time::SystemTime, String)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let stem = name.strip_prefix("guest-")?.strip_suffix(".cwasm")?.to_owned();
+            Some((e.metadata().ok()?.modified().ok()?, stem))
+        })
+        .collect();
+    codes.sort_by(|a, b| b.0.cmp(&a.0));
+    for (_, stem) in codes.into_iter().skip(KEEP_ENTRIES) {
+        let _ = dir.remove_file(format!("guest-{stem}.cwasm"));
+        let _ = dir.remove_file(format!("guest-{stem}.check"));
+    }
 }
 
 /// Writes `bytes` to a temporary file and renames it over `name`, so readers see all or nothing.

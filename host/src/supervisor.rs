@@ -26,6 +26,7 @@ struct Inner {
     pre: InstancePre<CellState>,
     next_cell_id: AtomicU64,
     audit: Option<AuditSink>,
+    cache_entry: Option<PathBuf>,
 }
 
 /// Configures a [`Supervisor`].
@@ -56,6 +57,11 @@ impl Supervisor {
 
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The module cache file holding the compiled interpreter, when there is a cache.
+    pub fn cache_entry(&self) -> Option<&std::path::Path> {
+        self.inner.cache_entry.as_deref()
     }
 
     /// The guest interpreter's imports, as (module, name) pairs.
@@ -109,6 +115,7 @@ impl SupervisorBuilder {
         let engine = Engine::new(&engine_config()).context("creating the wasmtime engine")?;
         let cache = ModuleCache::new(self.cache_dir);
         let module = cache.load_or_compile(&engine, GUEST_WASM, GUEST_HASH, &*self.on_cache_event)?;
+        let cache_entry = cache.entry_path(&engine, GUEST_HASH);
         let mut linker = Linker::new(&engine);
         host_functions::add_to_linker(&mut linker)?;
         // Fails, naming the import, if the guest wants anything the host does not provide.
@@ -119,6 +126,7 @@ impl SupervisorBuilder {
             pre,
             next_cell_id: AtomicU64::new(0),
             audit: self.audit,
+            cache_entry,
         }) })
     }
 }

@@ -21,6 +21,7 @@ use crate::audit::{AuditEvent, AuditSink};
 use crate::policy::{Access, GrantKind, OpenHook, Policy};
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use wasi_common::snapshots::preview_1::types::Errno;
 use wasi_common::{Error, WasiDir};
@@ -49,6 +50,9 @@ pub(crate) struct CellFs {
     audit: Option<AuditSink>,
     /// The last refusal's message, for the guest to turn into its exception.
     last_denial: Mutex<Option<String>>,
+    /// While the interpreter starts, it probes for files no cell has (`/pyvenv.cfg`, ...);
+    /// those refusals are not the applet's and are not audited.
+    starting: AtomicBool,
 }
 
 /// Where a guest path leads.
@@ -91,6 +95,7 @@ impl CellFs {
             hook: policy.open_hook().cloned(),
             audit,
             last_denial: Mutex::new(None),
+            starting: AtomicBool::new(true),
         }))
     }
 
@@ -143,8 +148,16 @@ impl CellFs {
         }
     }
 
+    /// The interpreter has started: from now on every refusal is the applet's.
+    pub(crate) fn started(&self) {
+        self.starting.store(false, Ordering::Relaxed);
+    }
+
     /// Refuses an operation: audits it, records the rule for the guest, returns the errno.
     pub(crate) fn deny(&self, operation: &'static str, path: &GuestPath, access: Access, rule: String, errno: Errno) -> Error {
+        if self.starting.load(Ordering::Relaxed) {
+            return Error::from(errno);
+        }
         let access = match access {
             Access::ReadOnly => "read",
             Access::ReadWrite => "write",

@@ -1,0 +1,104 @@
+//! `applet.toml`: an applet's entry file and policy, in the same words as the CLI's flags.
+//!
+//! ```toml
+//! main = "clock.py"               # the entry file, relative to this manifest
+//! args = ["--utc"]                # sys.argv[1:] before any given on the command line
+//! dir = ["data::/data", "out::/out::rw"]   # as --dir, host paths relative to this manifest
+//! file = ["config.json::/etc/app.json"]    # as --file
+//! env = ["LANG=C"]                # as --env
+//! audit-log = "audit.jsonl"       # as --audit-log
+//! ```
+
+use crate::policy::{GrantKind, Policy, PolicyError};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+/// The file name `padcell run DIR` looks for.
+pub const MANIFEST_FILE: &str = "applet.toml";
+
+/// The flags that shape a policy, whether they come from the command line or a manifest.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicyFlags {
+    /// `HOST[::GUEST[::ro|rw]]` directory grants.
+    #[serde(default)]
+    pub dir: Vec<String>,
+    /// `HOST[::GUEST[::ro|rw]]` file grants.
+    #[serde(default)]
+    pub file: Vec<String>,
+    /// `KEY=VALUE` environment variables.
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+impl PolicyFlags {
+    /// Adds these grants and variables to `policy`; relative host paths are taken from `base`.
+    pub fn apply(&self, mut policy: Policy, base: &Path) -> Result<Policy, PolicyError> {
+        for spec in &self.dir {
+            policy = policy.grant(crate::policy::Grant::parse(spec, GrantKind::Dir, base)?)?;
+        }
+        for spec in &self.file {
+            policy = policy.grant(crate::policy::Grant::parse(spec, GrantKind::File, base)?)?;
+        }
+        for pair in &self.env {
+            policy = policy.env_pair(pair)?;
+        }
+        Ok(policy)
+    }
+
+    /// These flags followed by `more` (the command line adds to the manifest).
+    pub fn extended(mut self, more: &PolicyFlags) -> PolicyFlags {
+        self.dir.extend(more.dir.iter().cloned());
+        self.file.extend(more.file.iter().cloned());
+        self.env.extend(more.env.iter().cloned());
+        self
+    }
+}
+
+/// A parsed `applet.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Manifest {
+    /// The entry file, relative to the manifest.
+    pub main: String,
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub dir: Vec<String>,
+    #[serde(default)]
+    pub file: Vec<String>,
+    #[serde(default)]
+    pub env: Vec<String>,
+    pub audit_log: Option<String>,
+}
+
+impl Manifest {
+    /// Parses a manifest's text. Unknown keys are errors, so a typo never drops a rule.
+    pub fn parse(text: &str) -> Result<Manifest, PolicyError> {
+        toml::from_str(text).map_err(|e| PolicyError(format!("{MANIFEST_FILE}: {}", one_line(&e.to_string()))))
+    }
+
+    /// Reads `DIR/applet.toml`.
+    pub fn load(dir: &Path) -> Result<Manifest, PolicyError> {
+        let text = crate::host_file::read_to_string(&dir.join(MANIFEST_FILE))
+            .map_err(|e| PolicyError(format!("{e:#}")))?;
+        Manifest::parse(&text)
+    }
+
+    pub fn policy_flags(&self) -> PolicyFlags {
+        PolicyFlags { dir: self.dir.clone(), file: self.file.clone(), env: self.env.clone() }
+    }
+
+    /// The entry file's host path; it must stay inside the manifest's directory.
+    pub fn main_path(&self, dir: &Path) -> Result<PathBuf, PolicyError> {
+        let main = Path::new(&self.main);
+        if main.is_absolute() || main.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
+            return Err(PolicyError(format!("{MANIFEST_FILE}: main {:?} must lie inside the applet's directory", self.main)));
+        }
+        Ok(dir.join(main))
+    }
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
