@@ -441,7 +441,7 @@ fn an_applet_directory_runs_from_its_manifest_and_flags_add_to_it() {
     let run = padcell(&["run", applet.to_str().unwrap()], b"", &[]);
     assert_eq!(run.code, 2);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("unknown field `dirs`"), "{}", run.stderr);
+    assert!(run.stderr.contains("unknown key `dirs`"), "{}", run.stderr);
 }
 
 #[test]

@@ -316,3 +316,19 @@ fn a_trap_spends_the_cell_but_the_supervisor_goes_on() {
     assert_eq!(run.code, 134, "{}", run.stderr);
     assert!(run.stderr.starts_with("padcell: the cell trapped: wasm trap: call stack exhausted"), "{}", run.stderr);
 }
+
+#[test]
+fn supervisors_are_shared_across_threads_and_cells_move_between_them() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Supervisor>();
+    send::<padcell::Cell>();
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            let sup = supervisor().clone();
+            std::thread::spawn(move || sup.cell().build().unwrap().eval(&format!("{i} * 10")).unwrap())
+        })
+        .collect();
+    let results: Vec<Value> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(results, (0..4).map(|i| Value::Int(i * 10)).collect::<Vec<_>>());
+}

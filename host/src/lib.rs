@@ -35,7 +35,7 @@ pub use cell::{Cell, CellBuilder};
 pub use error::{CellError, PythonException};
 pub use guest::{GUEST_HASH, GUEST_WASM};
 pub use input::Input;
-pub use manifest::{MANIFEST_FILE, Manifest, PolicyFlags};
+pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, PolicyFlags};
 pub use module_cache::{CacheEvent, ModuleCache};
 pub use fs::GuestPath;
 pub use output::Output;

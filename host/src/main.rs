@@ -90,7 +90,7 @@ fn run(cli: Cli) -> Result<i32> {
                 // An applet: its manifest's policy, then the command line's additions.
                 let manifest = Manifest::load(&target_path)?;
                 let main = manifest.main_path(&target_path)?;
-                let policy = manifest.policy_flags().apply(Policy::new(), &target_path)?;
+                let policy = manifest.flags.apply(Policy::new(), &target_path)?;
                 let policy = flags.apply(policy, here)?;
                 let audit_log = audit_log.or_else(|| manifest.audit_log.as_ref().map(|f| target_path.join(f)));
                 let argv = std::iter::once(main.to_string_lossy().into_owned())

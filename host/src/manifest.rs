@@ -18,7 +18,7 @@ pub const MANIFEST_FILE: &str = "applet.toml";
 
 /// The flags that shape a policy, whether they come from the command line or a manifest.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub struct PolicyFlags {
     /// `HOST[::GUEST[::ro|rw]]` directory grants.
     #[serde(default)]
@@ -45,37 +45,37 @@ impl PolicyFlags {
         }
         Ok(policy)
     }
-
-    /// These flags followed by `more` (the command line adds to the manifest).
-    pub fn extended(mut self, more: &PolicyFlags) -> PolicyFlags {
-        self.dir.extend(more.dir.iter().cloned());
-        self.file.extend(more.file.iter().cloned());
-        self.env.extend(more.env.iter().cloned());
-        self
-    }
 }
+
+/// Every key `applet.toml` may hold.
+pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "audit-log"];
 
 /// A parsed `applet.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub struct Manifest {
     /// The entry file, relative to the manifest.
     pub main: String,
     #[serde(default)]
     pub args: Vec<String>,
-    #[serde(default)]
-    pub dir: Vec<String>,
-    #[serde(default)]
-    pub file: Vec<String>,
-    #[serde(default)]
-    pub env: Vec<String>,
+    /// The same grants and variables as the command line's flags.
+    #[serde(flatten)]
+    pub flags: PolicyFlags,
     pub audit_log: Option<String>,
 }
 
 impl Manifest {
     /// Parses a manifest's text. Unknown keys are errors, so a typo never drops a rule.
     pub fn parse(text: &str) -> Result<Manifest, PolicyError> {
-        toml::from_str(text).map_err(|e| PolicyError(format!("{MANIFEST_FILE}: {}", one_line(&e.to_string()))))
+        let error = |e: &dyn std::fmt::Display| PolicyError(format!("{MANIFEST_FILE}: {}", one_line(&e.to_string())));
+        let table: toml::Table = toml::from_str(text).map_err(|e| error(&e))?;
+        if let Some(key) = table.keys().find(|k| !MANIFEST_KEYS.contains(&k.as_str())) {
+            return Err(PolicyError(format!(
+                "{MANIFEST_FILE}: unknown key `{key}` (expected one of: {})",
+                MANIFEST_KEYS.join(", ")
+            )));
+        }
+        table.try_into().map_err(|e| error(&e))
     }
 
     /// Reads `DIR/applet.toml`.
@@ -83,10 +83,6 @@ impl Manifest {
         let text = crate::host_file::read_to_string(&dir.join(MANIFEST_FILE))
             .map_err(|e| PolicyError(format!("{e:#}")))?;
         Manifest::parse(&text)
-    }
-
-    pub fn policy_flags(&self) -> PolicyFlags {
-        PolicyFlags { dir: self.dir.clone(), file: self.file.clone(), env: self.env.clone() }
     }
 
     /// The entry file's host path; it must stay inside the manifest's directory.
