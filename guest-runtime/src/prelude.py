@@ -11,8 +11,7 @@ def _explain(func):
             rule = _padcell.take_denial()
             if rule is None:
                 raise
-            cls = type(error) if isinstance(error, (PermissionError, FileNotFoundError)) else PermissionError
-            raise cls(error.errno, rule) from None
+            raise type(error)(error.errno, rule) from None
     explained.__name__ = func.__name__
     explained.__qualname__ = getattr(func, "__qualname__", func.__name__)
     explained.__doc__ = func.__doc__

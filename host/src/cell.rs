@@ -10,15 +10,24 @@ use crate::error::{CellError, trap_message};
 use crate::fs::{self, CellFs};
 use crate::input::Input;
 use crate::output::{Output, OutputStream};
+use crate::limits::{CancelHandle, CellControl, LimitKind, LimitTrap, Limits, MemoryLimiter};
 use crate::policy::Policy;
+use crate::sched::CellSched;
 use crate::state::CellState;
 use crate::supervisor::Supervisor;
 use anyhow::{Context, Result, anyhow};
 use std::path::Path;
 use std::sync::Arc;
 use wasi_common::I32Exit;
-use wasi_common::sync::WasiCtxBuilder;
-use wasmtime::{Memory, Store, TypedFunc};
+use wasi_common::sync::{clocks_ctx, random_ctx};
+use wasi_common::{Table, WasiCtx};
+use wasmtime::{Memory, Store, Trap, TypedFunc, UpdateDeadline};
+
+/// How long a cell may take to start its interpreter, however many cells share the CPU.
+const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Fuel for a call without a fuel limit (wasmtime keeps fuel as a signed 64-bit count).
+const UNMETERED: u64 = i64::MAX as u64;
 
 /// Configures a [`Cell`]: its policy, its `sys.argv` and its stdio.
 pub struct CellBuilder<'s> {
@@ -39,7 +48,9 @@ pub struct Cell {
     run: TypedFunc<(u32, u32, u32), u32>,
     stdout: Arc<OutputStream>,
     stderr: Arc<OutputStream>,
-    /// Why the cell can no longer run code, after a trap or `os._exit`.
+    limits: Limits,
+    control: Arc<CellControl>,
+    /// Why the cell can no longer run code, after a trap, a limit or `os._exit`.
     spent: Option<String>,
 }
 
@@ -89,18 +100,36 @@ impl<'s> CellBuilder<'s> {
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
         let id = self.supervisor.next_cell_id();
-        let (stdout, stdout_file) = OutputStream::new(self.stdout);
-        let (stderr, stderr_file) = OutputStream::new(self.stderr);
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.stdin(self.stdin.into_wasi_file()).stdout(stdout_file).stderr(stderr_file);
-        wasi.args(&self.args).context("setting the cell's arguments")?;
-        wasi.envs(self.policy.env_vars()).context("setting the cell's environment")?;
-        let wasi = wasi.build();
+        let limits = *self.policy.limits();
+        let control = Arc::new(CellControl::default());
+        let (stdout, stdout_file) = OutputStream::new(self.stdout, control.clone(), limits.output);
+        let (stderr, stderr_file) = OutputStream::new(self.stderr, control.clone(), limits.output);
+        let mut wasi = WasiCtx::new(random_ctx(), clocks_ctx(), Box::new(CellSched::new(control.clone())), Table::new());
+        wasi.set_stdin(self.stdin.into_wasi_file(control.clone()));
+        wasi.set_stdout(stdout_file);
+        wasi.set_stderr(stderr_file);
+        for arg in &self.args {
+            wasi.push_arg(arg).context("setting the cell's arguments")?;
+        }
+        for (key, value) in self.policy.env_vars() {
+            wasi.push_env(key, value).context("setting the cell's environment")?;
+        }
         let cell_fs = CellFs::new(id, &self.policy, self.supervisor.audit_sink())?;
         wasi.push_preopened_dir(cell_fs.root(), fs::ROOT).context("preopening the cell's root")?;
-        let state = CellState { wasi, fs: cell_fs, reply: None };
+        let limiter = MemoryLimiter { max: usize::try_from(limits.memory).unwrap_or(usize::MAX), control: control.clone() };
+        let state = CellState { wasi, fs: cell_fs, control: control.clone(), limiter, reply: None };
 
         let mut store = Store::new(self.supervisor.engine(), state);
+        store.limiter(|state| &mut state.limiter);
+        // Every tick, the running cell checks its deadline and cancellation.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|ctx| match ctx.data().control.check() {
+            Ok(()) => Ok(UpdateDeadline::Continue(1)),
+            Err(kind) => Err(anyhow::Error::new(LimitTrap(kind))),
+        });
+        // Starting the interpreter is the host's work, not the applet's: it has its own bound.
+        control.start_call(START_TIMEOUT);
+        store.set_fuel(UNMETERED)?;
         let instance = self
             .supervisor
             .instance_pre()
@@ -121,16 +150,7 @@ impl<'s> CellBuilder<'s> {
             return Err(anyhow!("the interpreter failed to start (status {status})"));
         }
         store.data().fs.started();
-        Ok(Cell {
-            id,
-            store,
-            memory,
-            alloc,
-            run,
-            stdout,
-            stderr,
-            spent: None,
-        })
+        Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, control, spent: None })
     }
 }
 
@@ -138,6 +158,15 @@ impl Cell {
     /// This cell's id within its supervisor (used in audit events and messages).
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// A handle that stops this cell's running call from another thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.control.clone())
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// Runs statements in the cell's `__main__` namespace; tracebacks show `<string>`.
@@ -192,6 +221,8 @@ impl Cell {
         let len = u32::try_from(request.len())
             .map_err(|_| anyhow!("the source is too large for a cell ({} bytes)", request.len()))?;
         self.store.data_mut().reply = None;
+        self.control.start_call(self.limits.timeout);
+        self.store.set_fuel(self.limits.fuel.unwrap_or(UNMETERED)).map_err(CellError::Host)?;
         let outcome = self.call_guest(op, &request, len);
         let reply = self.store.data_mut().reply.take();
         let status = match outcome {
@@ -228,7 +259,30 @@ impl Cell {
             self.spent = Some(format!("it exited with status {}", exit.0));
             return CellError::Exit(exit.0);
         }
+        if let Some(kind) = self.limit_behind(&err) {
+            let exceeded = self.limits.exceeded(kind);
+            self.spent = Some(exceeded.to_string());
+            return CellError::Limit(exceeded);
+        }
         self.spent = Some("it trapped".to_owned());
         CellError::Trap(trap_message(&err))
+    }
+
+    /// Which limit, if any, caused this trap.
+    fn limit_behind(&self, err: &anyhow::Error) -> Option<LimitKind> {
+        if let Some(LimitTrap(kind)) = err.downcast_ref::<LimitTrap>() {
+            return Some(*kind);
+        }
+        match err.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => return Some(LimitKind::Fuel),
+            Some(Trap::StackOverflow) => return Some(LimitKind::Stack),
+            Some(Trap::Interrupt) => return self.control.tripped(),
+            _ => {}
+        }
+        // The guest's allocator aborts when the limiter refuses it memory.
+        if self.control.memory_refused.load(std::sync::atomic::Ordering::Relaxed) {
+            return Some(LimitKind::Memory);
+        }
+        self.control.tripped()
     }
 }

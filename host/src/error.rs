@@ -2,6 +2,7 @@
 //! exception is not a host failure, and `sys.exit(3)` is not a crash.
 
 pub use crate::abi::Exception as PythonException;
+use crate::limits::LimitExceeded;
 
 /// Why `Cell::exec`, `Cell::eval` or `Cell::exec_file` did not finish normally.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +18,11 @@ pub enum CellError {
     /// and every later call on it fails with `Spent`.
     #[error("the cell trapped: {0}")]
     Trap(String),
-    /// An earlier trap or `os._exit` ended this cell.
+    /// A limit stopped the cell (fuel, time, memory, output, stack, or a cancellation). The
+    /// cell is spent; its supervisor and other cells go on.
+    #[error(transparent)]
+    Limit(LimitExceeded),
+    /// An earlier trap, limit or `os._exit` ended this cell.
     #[error("the cell is spent: {0}")]
     Spent(String),
     /// The host could not do what was asked (bad input from the caller, I/O, a guest breaking the
@@ -32,6 +37,7 @@ impl CellError {
         match self {
             CellError::Exception(_) => crate::EXIT_EXCEPTION,
             CellError::Exit(code) => *code,
+            CellError::Limit(limit) => limit.kind.exit_code(),
             CellError::Trap(_) | CellError::Spent(_) => crate::EXIT_TRAP,
             CellError::Host(_) => crate::EXIT_USAGE,
         }

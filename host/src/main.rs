@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
-use padcell::{CacheEvent, CellError, Input, Manifest, Output, Policy, PolicyFlags, Supervisor};
+use padcell::{CacheEvent, CellError, Input, LimitFlags, Limits, Manifest, Output, Policy, PolicyFlags, Supervisor};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -14,7 +14,14 @@ Exit status:
   n    the applet called sys.exit(n)
   1    the applet raised an exception it did not catch (the traceback is on stderr)
   2    usage error, or the host could not do what was asked (one line on stderr)
-  134  the cell trapped: it crashed inside the sandbox (the host is unharmed)";
+  120  the cell was cancelled
+  121  the cell ran out of fuel (--fuel)
+  122  the cell exceeded its memory limit (--max-memory)
+  123  the cell exceeded its output limit (--max-output)
+  124  the cell exceeded its time limit (--timeout)
+  125  the cell exhausted its stack (recursion too deep)
+  134  the cell trapped: it crashed inside the sandbox (the host is unharmed)
+A limit prints one line naming it, e.g. `padcell: cell exceeded its time limit (2s)`.";
 
 /// Run untrusted Python in a WebAssembly cell.
 #[derive(Parser)]
@@ -53,6 +60,26 @@ enum Command {
         #[arg(long = "audit-log", value_name = "FILE")]
         audit_log: Option<PathBuf>,
 
+        /// CPU budget in wasmtime fuel units (about one per wasm instruction) [default: unmetered]
+        #[arg(long, value_name = "N")]
+        fuel: Option<u64>,
+
+        /// Wall-clock limit, e.g. 500ms, 2s, 1m [default: 30s]
+        #[arg(long, value_name = "DURATION")]
+        timeout: Option<String>,
+
+        /// Memory limit, e.g. 64MiB [default: 256MiB]
+        #[arg(long = "max-memory", value_name = "SIZE")]
+        max_memory: Option<String>,
+
+        /// Limit on stdout and stderr together, e.g. 1MiB [default: 64MiB]
+        #[arg(long = "max-output", value_name = "SIZE")]
+        max_output: Option<String>,
+
+        /// Files and directories the cell may hold open at once [default: 256]
+        #[arg(long = "max-open-files", value_name = "N")]
+        max_open_files: Option<u32>,
+
         /// FILE.py or DIR, then the arguments the applet sees in sys.argv[1:]
         #[arg(value_name = "FILE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
@@ -73,13 +100,16 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    let Command::Run { code, dir, file, env, audit_log, args } = cli.command;
+    let Command::Run { code, dir, file, env, audit_log, fuel, timeout, max_memory, max_output, max_open_files, args } =
+        cli.command;
     let flags = PolicyFlags { dir, file, env };
+    let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files };
     let here = Path::new(".");
     let (argv, program, policy, audit_log) = match code {
         Some(code) => {
             let argv = std::iter::once("-c".to_owned()).chain(args).collect();
-            (argv, Program::Code(code), flags.apply(Policy::new(), here)?, audit_log)
+            let limits = limit_flags.apply(Limits::default())?;
+            (argv, Program::Code(code), flags.apply(Policy::new(), here)?.with_limits(limits), audit_log)
         }
         None => {
             let Some((target, rest)) = args.split_first() else {
@@ -91,7 +121,8 @@ fn run(cli: Cli) -> Result<i32> {
                 let manifest = Manifest::load(&target_path)?;
                 let main = manifest.main_path(&target_path)?;
                 let policy = manifest.flags.apply(Policy::new(), &target_path)?;
-                let policy = flags.apply(policy, here)?;
+                let limits = limit_flags.apply(manifest.limits.apply(Limits::default())?)?;
+                let policy = flags.apply(policy, here)?.with_limits(limits);
                 let audit_log = audit_log.or_else(|| manifest.audit_log.as_ref().map(|f| target_path.join(f)));
                 let argv = std::iter::once(main.to_string_lossy().into_owned())
                     .chain(manifest.args.iter().cloned())
@@ -99,7 +130,9 @@ fn run(cli: Cli) -> Result<i32> {
                     .collect();
                 (argv, Program::File(main), policy, audit_log)
             } else {
-                (args.clone(), Program::File(target_path), flags.apply(Policy::new(), here)?, audit_log)
+                let limits = limit_flags.apply(Limits::default())?;
+                let policy = flags.apply(Policy::new(), here)?.with_limits(limits);
+                (args.clone(), Program::File(target_path), policy, audit_log)
             }
         }
     };

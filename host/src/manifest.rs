@@ -7,8 +7,16 @@
 //! file = ["config.json::/etc/app.json"]    # as --file
 //! env = ["LANG=C"]                # as --env
 //! audit-log = "audit.jsonl"       # as --audit-log
+//!
+//! [limits]                        # as --fuel, --timeout, --max-memory, --max-output, --max-open-files
+//! fuel = 100000000
+//! timeout = "2s"
+//! memory = "64MiB"
+//! output = "1MiB"
+//! open-files = 32
 //! ```
 
+use crate::limits::LimitFlags;
 use crate::policy::{GrantKind, Policy, PolicyError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -48,7 +56,7 @@ impl PolicyFlags {
 }
 
 /// Every key `applet.toml` may hold.
-pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "audit-log"];
+pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "audit-log", "limits"];
 
 /// A parsed `applet.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -62,6 +70,9 @@ pub struct Manifest {
     #[serde(flatten)]
     pub flags: PolicyFlags,
     pub audit_log: Option<String>,
+    /// The `[limits]` table.
+    #[serde(default)]
+    pub limits: LimitFlags,
 }
 
 impl Manifest {

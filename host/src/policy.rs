@@ -3,6 +3,7 @@
 //! nothing, writes nothing and sees no environment.
 
 use crate::fs::GuestPath;
+use crate::limits::Limits;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -156,11 +157,12 @@ pub struct OpenRequest<'a> {
 /// the grant's own rules.
 pub type OpenHook = Arc<dyn Fn(&OpenRequest<'_>) -> Result<(), String> + Send + Sync>;
 
-/// The grants, environment and hook a cell runs under.
+/// The grants, environment, limits and hook a cell runs under.
 #[derive(Clone, Default)]
 pub struct Policy {
     grants: Vec<Grant>,
     env: Vec<(String, String)>,
+    limits: Limits,
     open_hook: Option<OpenHook>,
 }
 
@@ -169,6 +171,7 @@ impl fmt::Debug for Policy {
         f.debug_struct("Policy")
             .field("grants", &self.grants)
             .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("limits", &self.limits)
             .field("open_hook", &self.open_hook.is_some())
             .finish()
     }
@@ -228,6 +231,16 @@ impl Policy {
     pub fn on_open(mut self, hook: impl Fn(&OpenRequest<'_>) -> Result<(), String> + Send + Sync + 'static) -> Policy {
         self.open_hook = Some(Arc::new(hook));
         self
+    }
+
+    /// Replaces the limits (finite defaults otherwise: see [`Limits`]).
+    pub fn with_limits(mut self, limits: Limits) -> Policy {
+        self.limits = limits;
+        self
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     pub fn grants(&self) -> &[Grant] {

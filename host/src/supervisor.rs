@@ -27,6 +27,8 @@ struct Inner {
     next_cell_id: AtomicU64,
     audit: Option<AuditSink>,
     cache_entry: Option<PathBuf>,
+    /// The epoch ticker runs while this lives.
+    _clock: Arc<()>,
 }
 
 /// Configures a [`Supervisor`].
@@ -113,6 +115,8 @@ impl SupervisorBuilder {
 
     pub fn build(self) -> Result<Supervisor> {
         let engine = Engine::new(&engine_config()).context("creating the wasmtime engine")?;
+        let clock = Arc::new(());
+        start_epoch_ticker(&engine, Arc::downgrade(&clock));
         let cache = ModuleCache::new(self.cache_dir);
         let module = cache.load_or_compile(&engine, GUEST_WASM, GUEST_HASH, &*self.on_cache_event)?;
         let cache_entry = cache.entry_path(&engine, GUEST_HASH);
@@ -127,6 +131,7 @@ impl SupervisorBuilder {
             next_cell_id: AtomicU64::new(0),
             audit: self.audit,
             cache_entry,
+            _clock: clock,
         }) })
     }
 }
@@ -136,5 +141,23 @@ fn engine_config() -> Config {
     let mut config = Config::new();
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.parallel_compilation(true);
+    // Fuel meters CPU; epochs let a deadline or a cancellation interrupt running code.
+    config.consume_fuel(true);
+    config.epoch_interruption(true);
     config
+}
+
+/// Advances the engine's epoch every tick, until the supervisor is dropped. Each cell's epoch
+/// callback then checks its deadline and cancellation.
+fn start_epoch_ticker(engine: &Engine, alive: std::sync::Weak<()>) {
+    let engine = engine.weak();
+    let _ = std::thread::Builder::new().name("padcell-clock".into()).spawn(move || {
+        while alive.strong_count() > 0 {
+            std::thread::sleep(crate::limits::TICK);
+            match engine.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        }
+    });
 }

@@ -1,8 +1,8 @@
 //! The one `WasiDir` the guest ever holds: the virtual root and the directories above grants, or
 //! a real directory inside a grant, which keeps that grant's access however it was reached.
 
-use super::read_only_file::ReadOnlyFile;
-use super::{CellFs, GuestPath, Mount, Route};
+use super::grant_file::GrantFile;
+use super::{CellFs, GuestPath, Mount, OpenGuard, Route};
 use crate::policy::Access;
 use std::any::Any;
 use std::path::PathBuf;
@@ -18,6 +18,8 @@ pub(crate) struct CellDir {
     /// This handle's path as the guest named it.
     guest: GuestPath,
     node: Node,
+    /// Counts against the open-files limit (the root does not).
+    _open: Option<OpenGuard>,
 }
 
 enum Node {
@@ -38,8 +40,8 @@ const READ: Access = Access::ReadOnly;
 const WRITE: Access = Access::ReadWrite;
 
 impl CellDir {
-    pub(crate) fn virtual_dir(fs: Arc<CellFs>, guest: GuestPath) -> CellDir {
-        CellDir { fs, guest, node: Node::Virtual }
+    pub(crate) fn virtual_dir(fs: Arc<CellFs>, guest: GuestPath, open: Option<OpenGuard>) -> CellDir {
+        CellDir { fs, guest, node: Node::Virtual, _open: open }
     }
 
     fn resolve(&self, rel: &str) -> Target {
@@ -111,8 +113,8 @@ impl CellDir {
         err
     }
 
-    fn wrap_dir(&self, mount: Arc<Mount>, dir: SyncDir, guest: GuestPath) -> Box<dyn WasiDir> {
-        Box::new(CellDir { fs: self.fs.clone(), guest, node: Node::Real { mount, dir: Arc::new(dir) } })
+    fn wrap_dir(&self, mount: Arc<Mount>, dir: SyncDir, guest: GuestPath, open: OpenGuard) -> Box<dyn WasiDir> {
+        Box::new(CellDir { fs: self.fs.clone(), guest, node: Node::Real { mount, dir: Arc::new(dir) }, _open: Some(open) })
     }
 }
 
@@ -181,26 +183,25 @@ impl WasiDir for CellDir {
         let access = if changes { WRITE } else { READ };
         if !changes {
             if let Target::Virtual(guest) = self.resolve(path) {
-                return Ok(OpenResult::Dir(Box::new(CellDir::virtual_dir(self.fs.clone(), guest))));
+                let open = self.fs.open_one(&guest, access)?;
+                return Ok(OpenResult::Dir(Box::new(CellDir::virtual_dir(self.fs.clone(), guest, Some(open)))));
             }
         }
         let real = self.checked("open", path, access)?;
         if let Err(rule) = self.fs.ask_hook(&real.guest, access) {
             return Err(self.fs.deny("open", &real.guest, access, rule, Errno::Acces));
         }
+        let open = self.fs.open_one(&real.guest, access)?;
         let opened = real
             .dir
             .open_file_(symlink_follow, &real.rel, oflags, read, write, fdflags)
             .map_err(|e| self.escape("open", &real, access, e))?;
         Ok(match opened {
-            SyncOpen::Dir(dir) => OpenResult::Dir(self.wrap_dir(real.mount, dir, real.guest)),
-            SyncOpen::File(file) if real.mount.access == READ => OpenResult::File(Box::new(ReadOnlyFile::new(
-                file,
-                self.fs.clone(),
-                real.guest,
-                real.mount.guest.clone(),
-            ))),
-            SyncOpen::File(file) => OpenResult::File(Box::new(file)),
+            SyncOpen::Dir(dir) => OpenResult::Dir(self.wrap_dir(real.mount, dir, real.guest, open)),
+            SyncOpen::File(file) => {
+                let grant = real.mount.guest.clone();
+                OpenResult::File(Box::new(GrantFile::new(file, self.fs.clone(), real.guest, grant, real.mount.access, open)))
+            }
         })
     }
 

@@ -13,7 +13,7 @@
 
 mod cell_dir;
 mod guest_path;
-mod read_only_file;
+mod grant_file;
 
 pub use guest_path::GuestPath;
 
@@ -21,7 +21,7 @@ use crate::audit::{AuditEvent, AuditSink};
 use crate::policy::{Access, GrantKind, OpenHook, Policy};
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use wasi_common::snapshots::preview_1::types::Errno;
 use wasi_common::{Error, WasiDir};
@@ -50,6 +50,9 @@ pub(crate) struct CellFs {
     audit: Option<AuditSink>,
     /// The last refusal's message, for the guest to turn into its exception.
     last_denial: Mutex<Option<String>>,
+    /// Files and directories open now, and how many may be.
+    open_files: Arc<AtomicUsize>,
+    max_open_files: usize,
     /// While the interpreter starts, it probes for files no cell has (`/pyvenv.cfg`, ...);
     /// those refusals are not the applet's and are not audited.
     starting: AtomicBool,
@@ -96,12 +99,14 @@ impl CellFs {
             audit,
             last_denial: Mutex::new(None),
             starting: AtomicBool::new(true),
+            open_files: Arc::new(AtomicUsize::new(0)),
+            max_open_files: policy.limits().open_files as usize,
         }))
     }
 
     /// The preopened root directory handed to WASI.
     pub(crate) fn root(self: &Arc<Self>) -> Box<dyn WasiDir> {
-        Box::new(CellDir::virtual_dir(self.clone(), GuestPath::root()))
+        Box::new(CellDir::virtual_dir(self.clone(), GuestPath::root(), None))
     }
 
     pub(crate) fn route(&self, path: &GuestPath) -> Route {
@@ -148,6 +153,18 @@ impl CellFs {
         }
     }
 
+    /// Counts one more open file or directory, or refuses it past the cell's limit.
+    pub(crate) fn open_one(&self, path: &GuestPath, access: Access) -> Result<OpenGuard, Error> {
+        let previous = self.open_files.fetch_add(1, Ordering::Relaxed);
+        let guard = OpenGuard(self.open_files.clone());
+        if previous >= self.max_open_files {
+            drop(guard);
+            let rule = format!("'{path}': too many open files (the cell's limit is {})", self.max_open_files);
+            return Err(self.deny("open", path, access, rule, Errno::Mfile));
+        }
+        Ok(guard)
+    }
+
     /// The interpreter has started: from now on every refusal is the applet's.
     pub(crate) fn started(&self) {
         self.starting.store(false, Ordering::Relaxed);
@@ -173,5 +190,14 @@ impl CellFs {
     /// Takes the last refusal's message (see `padcell.take_denial` in abi.rs).
     pub(crate) fn take_denial(&self) -> Option<String> {
         self.last_denial.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// One open file or directory of a cell; the count goes down when it is closed.
+pub(crate) struct OpenGuard(Arc<AtomicUsize>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -1,8 +1,9 @@
-//! A file opened from a read-only grant. The host descriptor is already opened for reading only;
-//! this wrapper also refuses what a read-only descriptor would still allow (setting times) and
-//! audits every attempt to change the file.
+//! A file opened from a grant. It counts against the cell's open-files limit while it lives. From
+//! a read-only grant, the host descriptor is already opened for reading only; the wrapper also
+//! refuses what a read-only descriptor would still allow (setting times) and audits every attempt
+//! to change the file.
 
-use super::{CellFs, GuestPath};
+use super::{CellFs, GuestPath, OpenGuard};
 use crate::policy::Access;
 use std::any::Any;
 use std::io::{IoSlice, IoSliceMut, SeekFrom};
@@ -12,26 +13,32 @@ use wasi_common::snapshots::preview_1::types::Errno;
 use wasi_common::sync::file::File;
 use wasi_common::{Error, SystemTimeSpec, WasiFile};
 
-pub(crate) struct ReadOnlyFile {
+pub(crate) struct GrantFile {
     inner: File,
     fs: Arc<CellFs>,
     guest: GuestPath,
     grant: GuestPath,
+    access: Access,
+    _open: OpenGuard,
 }
 
-impl ReadOnlyFile {
-    pub(crate) fn new(inner: File, fs: Arc<CellFs>, guest: GuestPath, grant: GuestPath) -> Self {
-        ReadOnlyFile { inner, fs, guest, grant }
+impl GrantFile {
+    pub(crate) fn new(inner: File, fs: Arc<CellFs>, guest: GuestPath, grant: GuestPath, access: Access, open: OpenGuard) -> Self {
+        GrantFile { inner, fs, guest, grant, access, _open: open }
     }
 
-    fn refuse(&self, op: &'static str) -> Error {
-        let rule = format!("'{}' is in read-only grant {}", self.guest, self.grant);
-        self.fs.deny(op, &self.guest, Access::ReadWrite, rule, Errno::Acces)
+    /// Refuses `op` if the file came from a read-only grant.
+    fn may_change(&self, op: &'static str) -> Result<(), Error> {
+        if self.access == Access::ReadOnly {
+            let rule = format!("'{}' is in read-only grant {}", self.guest, self.grant);
+            return Err(self.fs.deny(op, &self.guest, Access::ReadWrite, rule, Errno::Acces));
+        }
+        Ok(())
     }
 }
 
 #[wiggle::async_trait]
-impl WasiFile for ReadOnlyFile {
+impl WasiFile for GrantFile {
     fn as_any(&self) -> &dyn Any {
         self
     }
@@ -52,21 +59,23 @@ impl WasiFile for ReadOnlyFile {
     }
     async fn set_fdflags(&mut self, flags: FdFlags) -> Result<(), Error> {
         if flags.contains(FdFlags::APPEND) {
-            return Err(self.refuse("write"));
+            self.may_change("write")?;
         }
         self.inner.set_fdflags(flags).await
     }
     async fn get_filestat(&self) -> Result<Filestat, Error> {
         self.inner.get_filestat().await
     }
-    async fn set_filestat_size(&self, _size: u64) -> Result<(), Error> {
-        Err(self.refuse("set-size"))
+    async fn set_filestat_size(&self, size: u64) -> Result<(), Error> {
+        self.may_change("set-size")?;
+        self.inner.set_filestat_size(size).await
     }
     async fn advise(&self, offset: u64, len: u64, advice: Advice) -> Result<(), Error> {
         self.inner.advise(offset, len, advice).await
     }
-    async fn set_times(&self, _atime: Option<SystemTimeSpec>, _mtime: Option<SystemTimeSpec>) -> Result<(), Error> {
-        Err(self.refuse("set-times"))
+    async fn set_times(&self, atime: Option<SystemTimeSpec>, mtime: Option<SystemTimeSpec>) -> Result<(), Error> {
+        self.may_change("set-times")?;
+        self.inner.set_times(atime, mtime).await
     }
     async fn read_vectored<'a>(&self, bufs: &mut [IoSliceMut<'a>]) -> Result<u64, Error> {
         self.inner.read_vectored(bufs).await
@@ -74,11 +83,13 @@ impl WasiFile for ReadOnlyFile {
     async fn read_vectored_at<'a>(&self, bufs: &mut [IoSliceMut<'a>], offset: u64) -> Result<u64, Error> {
         self.inner.read_vectored_at(bufs, offset).await
     }
-    async fn write_vectored<'a>(&self, _bufs: &[IoSlice<'a>]) -> Result<u64, Error> {
-        Err(self.refuse("write"))
+    async fn write_vectored<'a>(&self, bufs: &[IoSlice<'a>]) -> Result<u64, Error> {
+        self.may_change("write")?;
+        self.inner.write_vectored(bufs).await
     }
-    async fn write_vectored_at<'a>(&self, _bufs: &[IoSlice<'a>], _offset: u64) -> Result<u64, Error> {
-        Err(self.refuse("write"))
+    async fn write_vectored_at<'a>(&self, bufs: &[IoSlice<'a>], offset: u64) -> Result<u64, Error> {
+        self.may_change("write")?;
+        self.inner.write_vectored_at(bufs, offset).await
     }
     async fn seek(&self, pos: SeekFrom) -> Result<u64, Error> {
         self.inner.seek(pos).await
@@ -93,6 +104,7 @@ impl WasiFile for ReadOnlyFile {
         self.inner.readable().await
     }
     async fn writable(&self) -> Result<(), Error> {
-        Err(self.refuse("write"))
+        self.may_change("write")?;
+        self.inner.writable().await
     }
 }

@@ -1,0 +1,235 @@
+//! Limits and fault containment: each limit stops a hostile cell with its own exit code and
+//! message, on time, and the supervisor goes on to run fresh cells correctly.
+
+mod common;
+
+use common::{padcell, supervisor};
+use padcell::{CellError, LimitKind, Limits, Policy, Value};
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The tests here measure time, and one of them loads both cores: they run one at a time.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn limited(limits: Limits) -> Policy {
+    Policy::new().with_limits(limits)
+}
+
+/// Runs `applet` in a cell under `limits`; returns the limit that stopped it and how long it took.
+fn stopped_by(limits: Limits, applet: &str) -> (LimitKind, String, Duration) {
+    let mut cell = supervisor().cell().policy(limited(limits)).build().unwrap();
+    let start = Instant::now();
+    let err = cell.exec(applet).unwrap_err();
+    let took = start.elapsed();
+    let CellError::Limit(limit) = &err else { panic!("{applet}: expected a limit, got {err:?}") };
+    assert!(matches!(cell.exec("pass"), Err(CellError::Spent(_))), "a stopped cell is spent");
+    // The supervisor goes on: a fresh cell gets the right answer.
+    assert_eq!(supervisor().cell().build().unwrap().eval("sum(range(10))").unwrap(), Value::Int(45));
+    (limit.kind, limit.to_string(), took)
+}
+
+#[test]
+fn a_spinning_cell_stops_at_its_deadline_within_a_small_margin() {
+    let _serial = one_at_a_time();
+    let limits = Limits { timeout: Duration::from_millis(500), ..Limits::default() };
+    let (kind, message, took) = stopped_by(limits, "while True:\n    pass");
+    assert_eq!(kind, LimitKind::Time);
+    assert_eq!(message, "cell exceeded its time limit (500ms)");
+    assert!(took >= Duration::from_millis(500) && took < Duration::from_millis(800), "{took:?}");
+}
+
+#[test]
+fn a_sleeping_cell_stops_at_its_deadline_too() {
+    let _serial = one_at_a_time();
+    let limits = Limits { timeout: Duration::from_millis(300), ..Limits::default() };
+    let (kind, _, took) = stopped_by(limits, "import time\ntime.sleep(60)");
+    assert_eq!(kind, LimitKind::Time);
+    assert!(took < Duration::from_millis(600), "{took:?}");
+}
+
+#[test]
+fn fuel_runs_out() {
+    let _serial = one_at_a_time();
+    let limits = Limits { fuel: Some(5_000_000), ..Limits::default() };
+    let (kind, message, _) = stopped_by(limits, "n = 0\nwhile True:\n    n += 1");
+    assert_eq!(kind, LimitKind::Fuel);
+    assert_eq!(message, "cell exceeded its fuel limit (5000000 units)");
+    // Enough fuel for a small job lets it finish, call after call.
+    let mut cell = supervisor().cell().policy(limited(Limits { fuel: Some(50_000_000), ..Limits::default() })).build().unwrap();
+    for _ in 0..3 {
+        assert_eq!(cell.eval("sum(range(1000))").unwrap(), Value::Int(499500));
+    }
+}
+
+#[test]
+fn memory_runs_out() {
+    let _serial = one_at_a_time();
+    let limits = Limits { memory: 96 << 20, ..Limits::default() };
+    let (kind, message, _) = stopped_by(limits, "hoard = []\nwhile True:\n    hoard.append(bytearray(1 << 20))");
+    assert_eq!(kind, LimitKind::Memory);
+    assert_eq!(message, "cell exceeded its memory limit (96.0 MiB)");
+}
+
+#[test]
+fn output_is_cut_with_a_marker_and_the_cell_stopped() {
+    let _serial = one_at_a_time();
+    let limits = Limits { output: 4096, ..Limits::default() };
+    let mut cell = supervisor().cell().policy(limited(limits)).build().unwrap();
+    let err = cell.exec("while True:\n    print('flood ' * 20)").unwrap_err();
+    let CellError::Limit(limit) = &err else { panic!("{err:?}") };
+    assert_eq!(limit.kind, LimitKind::Output);
+    let out = String::from_utf8(cell.take_stdout()).unwrap();
+    assert!(out.ends_with("\n[padcell: output limit of 4.0 KiB reached]\n"), "{out}");
+    assert_eq!(out.len(), 4096 + "\n[padcell: output limit of 4.0 KiB reached]\n".len());
+}
+
+#[test]
+fn deep_recursion_is_a_recursion_error_or_a_clean_stack_limit() {
+    let _serial = one_at_a_time();
+    let mut cell = supervisor().cell().build().unwrap();
+    cell.exec("def dive(n):\n    return dive(n + 1)").unwrap();
+    let Err(CellError::Exception(e)) = cell.exec("dive(0)") else { panic!("no RecursionError") };
+    assert_eq!(e.type_name, "RecursionError");
+    let (kind, message, _) = stopped_by(
+        Limits::default(),
+        "import sys\nsys.setrecursionlimit(10**8)\ndef dive(n):\n    return dive(n + 1)\ndive(0)",
+    );
+    assert_eq!(kind, LimitKind::Stack);
+    assert_eq!(message, "cell exhausted its stack (recursion too deep)");
+}
+
+#[test]
+fn open_files_are_capped_with_an_os_error_the_applet_can_handle() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.txt"), "x").unwrap();
+    let policy = Policy::new()
+        .grant(padcell::Grant::dir(dir.path(), "/d", padcell::Access::ReadOnly).unwrap())
+        .unwrap()
+        .with_limits(Limits { open_files: 8, ..Limits::default() });
+    let mut cell = supervisor().cell().policy(policy).build().unwrap();
+    cell.exec("held = []\ntry:\n    while True:\n        held.append(open('/d/f.txt'))\nexcept OSError as e:\n    error = str(e)").unwrap();
+    assert_eq!(cell.eval("len(held)").unwrap(), Value::Int(8));
+    let Value::Str(error) = cell.eval("error").unwrap() else { panic!() };
+    assert!(error.contains("too many open files (the cell's limit is 8)"), "{error}");
+    cell.exec("for f in held: f.close()\nopen('/d/f.txt').close()").unwrap();
+}
+
+#[test]
+fn a_cancel_handle_stops_a_running_cell_from_another_thread() {
+    let _serial = one_at_a_time();
+    let mut cell = supervisor().cell().build().unwrap();
+    let handle = cell.cancel_handle();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        handle.cancel();
+    });
+    let start = Instant::now();
+    let err = cell.exec("import time\nwhile True:\n    time.sleep(0.01)").unwrap_err();
+    canceller.join().unwrap();
+    let CellError::Limit(limit) = &err else { panic!("{err:?}") };
+    assert_eq!(limit.kind, LimitKind::Cancelled);
+    assert!(start.elapsed() < Duration::from_millis(600), "{:?}", start.elapsed());
+}
+
+#[test]
+fn each_limit_has_its_exit_code_and_one_line_in_the_cli() {
+    let _serial = one_at_a_time();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["--timeout", "300ms", "-c", "while True: pass"], 124, "padcell: cell exceeded its time limit (300ms)"),
+        (&["--fuel", "1000000", "-c", "while True: pass"], 121, "padcell: cell exceeded its fuel limit (1000000 units)"),
+        (&["--max-memory", "96MiB", "-c", "x = []\nwhile True: x.append(bytearray(1 << 20))"], 122, "padcell: cell exceeded its memory limit (96.0 MiB)"),
+        (&["--max-output", "100B", "-c", "while True: print('x' * 50)"], 123, "padcell: cell exceeded its output limit (100 B)"),
+        (&["-c", "import sys\nsys.setrecursionlimit(10**8)\ndef d(): d()\nd()"], 125, "padcell: cell exhausted its stack (recursion too deep)"),
+    ];
+    for (args, code, line) in cases {
+        let mut argv = vec!["run"];
+        argv.extend_from_slice(args);
+        let run = padcell(&argv, b"", &[]);
+        assert_eq!(run.code, *code, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.lines().last(), Some(*line), "{args:?}: {}", run.stderr);
+    }
+    let run = padcell(&["run", "--timeout", "soon", "-c", "pass"], b"", &[]);
+    assert_eq!((run.code, run.stderr.lines().count()), (2, 1), "{}", run.stderr);
+}
+
+#[test]
+fn a_stdin_that_never_ends_cannot_outlive_the_deadline() {
+    let _serial = one_at_a_time();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_padcell"))
+        .args(["run", "--timeout", "500ms", "-c", "import sys\nsys.stdin.read()"])
+        .env("PADCELL_CACHE_DIR", common::cache_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"a little, and then nothing more").unwrap();
+    let start = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    drop(stdin); // held open until the cell was stopped
+    assert_eq!(out.status.code(), Some(124), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+}
+
+#[test]
+fn the_manifest_sets_limits_and_flags_override_them() {
+    let _serial = one_at_a_time();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("spin.py"), "while True:\n    pass\n").unwrap();
+    std::fs::write(dir.path().join("applet.toml"), "main = \"spin.py\"\n[limits]\ntimeout = \"200ms\"\n").unwrap();
+    let applet = dir.path().to_str().unwrap();
+    let run = padcell(&["run", applet], b"", &[]);
+    assert_eq!((run.code, run.stderr.trim_end()), (124, "padcell: cell exceeded its time limit (200ms)"));
+    let run = padcell(&["run", "--fuel", "1000000", applet], b"", &[]);
+    assert_eq!(run.code, 121, "{}", run.stderr);
+    std::fs::write(dir.path().join("applet.toml"), "main = \"spin.py\"\n[limits]\ntimeout = \"2s\"\ncpu = 1\n").unwrap();
+    let run = padcell(&["run", applet], b"", &[]);
+    assert_eq!((run.code, run.stderr.lines().count()), (2, 1), "{}", run.stderr);
+}
+
+#[test]
+fn a_hundred_cells_at_once_a_fifth_hostile_and_every_good_one_gets_its_answer() {
+    let _serial = one_at_a_time();
+    let limits = Limits {
+        timeout: Duration::from_secs(3),
+        memory: 128 << 20,
+        output: 64 << 10,
+        fuel: Some(2_000_000_000),
+        ..Limits::default()
+    };
+    let hostile = [
+        "while True:\n    pass",
+        "hoard = []\nwhile True:\n    hoard.append(bytearray(1 << 20))",
+        "while True:\n    print('flood' * 100)",
+        "import time\ntime.sleep(600)",
+    ];
+    let threads: Vec<_> = (0..100)
+        .map(|i| {
+            let supervisor = supervisor().clone();
+            std::thread::spawn(move || {
+                let mut cell = supervisor.cell().policy(limited(limits)).build().expect("cell");
+                if i % 5 == 0 {
+                    let result = cell.exec(hostile[(i / 5) % hostile.len()]);
+                    (i, None, matches!(result, Err(CellError::Limit(_))))
+                } else {
+                    let value = cell.eval(&format!("sum(x * x for x in range({i}))")).expect("good cell");
+                    (i, Some(value), true)
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (i, value, ok) = thread.join().expect("no cell may take its thread down");
+        assert!(ok, "hostile cell {i} was not stopped by a limit");
+        if let Some(value) = value {
+            let expected: i64 = (0..i as i64).map(|x| x * x).sum();
+            assert_eq!(value, Value::Int(expected), "cell {i}");
+        }
+    }
+}
