@@ -233,3 +233,48 @@ fn a_hundred_cells_at_once_a_fifth_hostile_and_every_good_one_gets_its_answer() 
         }
     }
 }
+
+#[test]
+fn hostile_raw_calls_to_every_host_function_never_take_the_host_down() {
+    // The fuzz target's module, driven here by a fixed pseudo-random sequence so CI runs it too.
+    let _serial = one_at_a_time();
+    let wat = include_str!("../host/fuzz/hostile.wat");
+    let exports: Vec<&str> = wat.split("(export \"").skip(1).filter_map(|s| s.split('"').next()).filter(|n| n.starts_with("call_")).collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("rw")).unwrap();
+    std::fs::create_dir_all(dir.path().join("canary")).unwrap();
+    std::fs::write(dir.path().join("canary/secret"), "untouched").unwrap();
+    let policy = Policy::new()
+        .grant(padcell::Grant::dir(dir.path().join("rw"), "/rw", padcell::Access::ReadWrite).unwrap())
+        .unwrap()
+        .with_limits(Limits { timeout: Duration::from_secs(2), fuel: Some(10_000_000), ..Limits::default() });
+    let module = padcell::RawModule::new(supervisor(), wat.as_bytes()).unwrap();
+    let mut seed: u64 = 0x9e3779b97f4a7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let (mut calls, mut traps) = (0, 0);
+    for _ in 0..200 {
+        let mut cell = module.instantiate(&policy, &["raw".into()]).unwrap();
+        let image: Vec<u8> = (0..256).map(|i| if i % 7 == 0 { b'/' } else { b"rw./..x\xff"[next() as usize % 8] }).collect();
+        cell.write_memory(0, &image).unwrap();
+        for _ in 0..20 {
+            let name = exports[next() as usize % exports.len()];
+            // Small values reach real descriptors and paths; the rest are wild.
+            let args: Vec<i32> = (0..9).map(|_| { let r = next(); if r % 3 == 0 { (r >> 8) as i32 } else { (r >> 8) as i32 & 0x1ff } }).collect();
+            calls += 1;
+            if cell.call(name, &args).is_err() {
+                traps += 1;
+                break;
+            }
+        }
+    }
+    assert!(calls > 400, "{calls} calls");
+    assert!(traps < calls, "every call trapped: the harness is not reaching the host functions");
+    assert_eq!(std::fs::read_to_string(dir.path().join("canary/secret")).unwrap(), "untouched");
+    assert_eq!(std::fs::read_dir(dir.path().join("canary")).unwrap().count(), 1);
+    assert_eq!(supervisor().cell().build().unwrap().eval("6 * 7").unwrap(), Value::Int(42));
+}

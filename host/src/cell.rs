@@ -7,27 +7,21 @@
 
 use crate::abi::{self, Op, Reply, Request, Status, Value};
 use crate::error::{CellError, trap_message};
-use crate::fs::{self, CellFs};
 use crate::input::Input;
 use crate::output::{Output, OutputStream};
-use crate::limits::{CancelHandle, CellControl, LimitKind, LimitTrap, Limits, MemoryLimiter};
+use crate::limits::{CancelHandle, CellControl, LimitKind, LimitTrap, Limits};
 use crate::policy::Policy;
-use crate::sched::CellSched;
+use crate::sandbox::{Sandbox, UNMETERED};
 use crate::state::CellState;
 use crate::supervisor::Supervisor;
 use anyhow::{Context, Result, anyhow};
 use std::path::Path;
 use std::sync::Arc;
 use wasi_common::I32Exit;
-use wasi_common::sync::{clocks_ctx, random_ctx};
-use wasi_common::{Table, WasiCtx};
-use wasmtime::{Memory, Store, Trap, TypedFunc, UpdateDeadline};
+use wasmtime::{Memory, Store, Trap, TypedFunc};
 
 /// How long a cell may take to start its interpreter, however many cells share the CPU.
 const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Fuel for a call without a fuel limit (wasmtime keeps fuel as a signed 64-bit count).
-const UNMETERED: u64 = i64::MAX as u64;
 
 /// Configures a [`Cell`]: its policy, its `sys.argv` and its stdio.
 pub struct CellBuilder<'s> {
@@ -99,37 +93,10 @@ impl<'s> CellBuilder<'s> {
 
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
-        let id = self.supervisor.next_cell_id();
-        let limits = *self.policy.limits();
-        let control = Arc::new(CellControl::default());
-        let (stdout, stdout_file) = OutputStream::new(self.stdout, control.clone(), limits.output);
-        let (stderr, stderr_file) = OutputStream::new(self.stderr, control.clone(), limits.output);
-        let mut wasi = WasiCtx::new(random_ctx(), clocks_ctx(), Box::new(CellSched::new(control.clone())), Table::new());
-        wasi.set_stdin(self.stdin.into_wasi_file(control.clone()));
-        wasi.set_stdout(stdout_file);
-        wasi.set_stderr(stderr_file);
-        for arg in &self.args {
-            wasi.push_arg(arg).context("setting the cell's arguments")?;
-        }
-        for (key, value) in self.policy.env_vars() {
-            wasi.push_env(key, value).context("setting the cell's environment")?;
-        }
-        let cell_fs = CellFs::new(id, &self.policy, self.supervisor.audit_sink())?;
-        wasi.push_preopened_dir(cell_fs.root(), fs::ROOT).context("preopening the cell's root")?;
-        let limiter = MemoryLimiter { max: usize::try_from(limits.memory).unwrap_or(usize::MAX), control: control.clone() };
-        let state = CellState { wasi, fs: cell_fs, control: control.clone(), limiter, reply: None };
-
-        let mut store = Store::new(self.supervisor.engine(), state);
-        store.limiter(|state| &mut state.limiter);
-        // Every tick, the running cell checks its deadline and cancellation.
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|ctx| match ctx.data().control.check() {
-            Ok(()) => Ok(UpdateDeadline::Continue(1)),
-            Err(kind) => Err(anyhow::Error::new(LimitTrap(kind))),
-        });
+        let sandbox = Sandbox::new(self.supervisor, &self.policy, &self.args, self.stdin, self.stdout, self.stderr)?;
+        let Sandbox { id, mut store, control, stdout, stderr, limits } = sandbox;
         // Starting the interpreter is the host's work, not the applet's: it has its own bound.
         control.start_call(START_TIMEOUT);
-        store.set_fuel(UNMETERED)?;
         let instance = self
             .supervisor
             .instance_pre()

@@ -27,6 +27,8 @@ mod manifest;
 mod module_cache;
 mod output;
 mod policy;
+mod raw;
+mod sandbox;
 mod sched;
 mod state;
 mod supervisor;
@@ -42,6 +44,7 @@ pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, PolicyFlags};
 pub use module_cache::{CacheEvent, ModuleCache};
 pub use fs::GuestPath;
 pub use output::Output;
+pub use raw::{RawCell, RawModule};
 pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};
 pub use supervisor::{Supervisor, SupervisorBuilder};
 

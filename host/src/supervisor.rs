@@ -23,6 +23,7 @@ pub struct Supervisor {
 struct Inner {
     engine: Engine,
     module: Module,
+    linker: Linker<CellState>,
     pre: InstancePre<CellState>,
     next_cell_id: AtomicU64,
     audit: Option<AuditSink>,
@@ -73,6 +74,11 @@ impl Supervisor {
             .imports()
             .map(|i| (i.module().to_owned(), i.name().to_owned()))
             .collect()
+    }
+
+    /// WASI preview1 and the `padcell` module, for any module run in a cell's sandbox.
+    pub(crate) fn linker(&self) -> &Linker<CellState> {
+        &self.inner.linker
     }
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<CellState> {
@@ -127,6 +133,7 @@ impl SupervisorBuilder {
         Ok(Supervisor { inner: Arc::new(Inner {
             engine,
             module,
+            linker,
             pre,
             next_cell_id: AtomicU64::new(0),
             audit: self.audit,
