@@ -199,15 +199,18 @@ impl CellControl {
     }
 
     /// Waits up to `duration`, in ticks, stopping early with the limit that trips.
+    /// The duration comes from the guest: one too large for the clock waits until a limit trips.
     pub(crate) fn sleep(&self, duration: Duration) -> Result<(), LimitKind> {
-        let end = Instant::now() + duration;
+        let end = Instant::now().checked_add(duration);
         loop {
             self.check()?;
             let now = Instant::now();
-            if now >= end {
-                return Ok(());
-            }
-            std::thread::sleep((end - now).min(TICK));
+            let left = match end {
+                Some(end) if now >= end => return Ok(()),
+                Some(end) => end - now,
+                None => TICK,
+            };
+            std::thread::sleep(left.min(TICK));
         }
     }
 }
