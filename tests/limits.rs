@@ -3,11 +3,17 @@
 
 mod common;
 
-use common::{padcell, supervisor};
-use padcell::{CellError, LimitKind, Limits, Policy, Value};
+use common::padcell;
+use padcell::{CellError, LimitKind, Limits, Policy, Supervisor, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// A supervisor that meters fuel, so cells here may have fuel limits.
+fn supervisor() -> &'static Supervisor {
+    static METERED: std::sync::OnceLock<Supervisor> = std::sync::OnceLock::new();
+    METERED.get_or_init(|| Supervisor::builder().cache_dir(common::cache_dir()).metered(true).build().unwrap())
+}
 
 /// The tests here measure time, and one of them loads both cores: they run one at a time.
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
@@ -63,6 +69,14 @@ fn fuel_runs_out() {
     for _ in 0..3 {
         assert_eq!(cell.eval("sum(range(1000))").unwrap(), Value::Int(499500));
     }
+}
+
+#[test]
+fn a_fuel_limit_needs_a_metered_supervisor() {
+    let _serial = one_at_a_time();
+    let policy = limited(Limits { fuel: Some(1000), ..Limits::default() });
+    let err = common::supervisor().cell().policy(policy).build().err().expect("an unmetered cell with fuel");
+    assert!(err.to_string().contains("needs a metered supervisor"), "{err}");
 }
 
 #[test]

@@ -43,6 +43,7 @@ pub struct Cell {
     stdout: Arc<OutputStream>,
     stderr: Arc<OutputStream>,
     limits: Limits,
+    metered: bool,
     control: Arc<CellControl>,
     /// Why the cell can no longer run code, after a trap, a limit or `os._exit`.
     spent: Option<String>,
@@ -94,7 +95,7 @@ impl<'s> CellBuilder<'s> {
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
         let sandbox = Sandbox::new(self.supervisor, &self.policy, &self.args, self.stdin, self.stdout, self.stderr)?;
-        let Sandbox { id, mut store, control, stdout, stderr, limits } = sandbox;
+        let Sandbox { id, mut store, control, stdout, stderr, limits, metered } = sandbox;
         // Starting the interpreter is the host's work, not the applet's: it has its own bound.
         control.start_call(START_TIMEOUT);
         let instance = self
@@ -117,7 +118,7 @@ impl<'s> CellBuilder<'s> {
             return Err(anyhow!("the interpreter failed to start (status {status})"));
         }
         store.data().fs.started();
-        Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, control, spent: None })
+        Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, metered, control, spent: None })
     }
 }
 
@@ -189,7 +190,9 @@ impl Cell {
             .map_err(|_| anyhow!("the source is too large for a cell ({} bytes)", request.len()))?;
         self.store.data_mut().reply = None;
         self.control.start_call(self.limits.timeout);
-        self.store.set_fuel(self.limits.fuel.unwrap_or(UNMETERED)).map_err(CellError::Host)?;
+        if self.metered {
+            self.store.set_fuel(self.limits.fuel.unwrap_or(UNMETERED)).map_err(CellError::Host)?;
+        }
         let outcome = self.call_guest(op, &request, len);
         let reply = self.store.data_mut().reply.take();
         let status = match outcome {

@@ -137,7 +137,7 @@ fn run(cli: Cli) -> Result<i32> {
         }
     };
 
-    let supervisor = supervisor(cli.cache_dir, audit_log.as_deref())?;
+    let supervisor = supervisor(cli.cache_dir, audit_log.as_deref(), policy.limits().fuel.is_some())?;
     let mut cell = supervisor
         .cell()
         .policy(policy)
@@ -164,8 +164,9 @@ enum Program {
     File(PathBuf),
 }
 
-fn supervisor(cache_dir: Option<PathBuf>, audit_log: Option<&Path>) -> Result<Supervisor> {
-    let mut builder = Supervisor::builder().on_cache_event(|event| match event {
+/// Fuel metering costs every cell time, so the CLI meters only when a fuel limit is set.
+fn supervisor(cache_dir: Option<PathBuf>, audit_log: Option<&Path>, metered: bool) -> Result<Supervisor> {
+    let mut builder = Supervisor::builder().metered(metered).on_cache_event(|event| match event {
         CacheEvent::Compiling { reason } => eprintln!(
             "padcell: compiling the Python interpreter for this machine ({reason}); this happens once..."
         ),

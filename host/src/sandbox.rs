@@ -26,6 +26,8 @@ pub(crate) struct Sandbox {
     pub(crate) stdout: Arc<OutputStream>,
     pub(crate) stderr: Arc<OutputStream>,
     pub(crate) limits: Limits,
+    /// Whether the store meters fuel (its supervisor is metered).
+    pub(crate) metered: bool,
 }
 
 impl Sandbox {
@@ -39,6 +41,9 @@ impl Sandbox {
     ) -> Result<Sandbox> {
         let id = supervisor.next_cell_id();
         let limits = *policy.limits();
+        if limits.fuel.is_some() && !supervisor.is_metered() {
+            anyhow::bail!("a fuel limit needs a metered supervisor (Supervisor::builder().metered(true))");
+        }
         let control = Arc::new(CellControl::default());
         let (stdout, stdout_file) = OutputStream::new(stdout, control.clone(), limits.output);
         let (stderr, stderr_file) = OutputStream::new(stderr, control.clone(), limits.output);
@@ -68,7 +73,9 @@ impl Sandbox {
             Ok(()) => Ok(UpdateDeadline::Continue(1)),
             Err(kind) => Err(anyhow::Error::new(LimitTrap(kind))),
         });
-        store.set_fuel(UNMETERED)?;
-        Ok(Sandbox { id, store, control, stdout, stderr, limits })
+        if supervisor.is_metered() {
+            store.set_fuel(UNMETERED)?;
+        }
+        Ok(Sandbox { id, store, control, stdout, stderr, limits, metered: supervisor.is_metered() })
     }
 }

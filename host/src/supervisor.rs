@@ -28,6 +28,7 @@ struct Inner {
     next_cell_id: AtomicU64,
     audit: Option<AuditSink>,
     cache_entry: Option<PathBuf>,
+    metered: bool,
     /// The epoch ticker runs while this lives.
     _clock: Arc<()>,
 }
@@ -37,6 +38,7 @@ pub struct SupervisorBuilder {
     cache_dir: Option<PathBuf>,
     on_cache_event: Box<dyn Fn(CacheEvent)>,
     audit: Option<AuditSink>,
+    metered: bool,
 }
 
 impl Supervisor {
@@ -50,6 +52,7 @@ impl Supervisor {
             cache_dir: ModuleCache::default_dir(),
             on_cache_event: Box::new(|_| {}),
             audit: None,
+            metered: false,
         }
     }
 
@@ -85,6 +88,11 @@ impl Supervisor {
         &self.inner.pre
     }
 
+    /// Whether cells of this supervisor may have a fuel limit (see [`SupervisorBuilder::metered`]).
+    pub fn is_metered(&self) -> bool {
+        self.inner.metered
+    }
+
     pub(crate) fn audit_sink(&self) -> Option<AuditSink> {
         self.inner.audit.clone()
     }
@@ -113,6 +121,14 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Meters CPU with wasmtime fuel, so cells may have a `fuel` limit. Metering slows every
+    /// cell (about 40% on interpreter start-up) and is a separate compiled module in the cache,
+    /// so it is off unless asked for; the time limit bounds CPU either way.
+    pub fn metered(mut self, metered: bool) -> Self {
+        self.metered = metered;
+        self
+    }
+
     /// Receives every refused operation of every cell, as it happens, on the cell's thread.
     pub fn on_audit(mut self, sink: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
         self.audit = Some(std::sync::Arc::new(sink));
@@ -120,7 +136,7 @@ impl SupervisorBuilder {
     }
 
     pub fn build(self) -> Result<Supervisor> {
-        let engine = Engine::new(&engine_config()).context("creating the wasmtime engine")?;
+        let engine = Engine::new(&engine_config(self.metered)).context("creating the wasmtime engine")?;
         let clock = Arc::new(());
         start_epoch_ticker(&engine, Arc::downgrade(&clock));
         let cache = ModuleCache::new(self.cache_dir);
@@ -138,19 +154,20 @@ impl SupervisorBuilder {
             next_cell_id: AtomicU64::new(0),
             audit: self.audit,
             cache_entry,
+            metered: self.metered,
             _clock: clock,
         }) })
     }
 }
 
 /// Every setting here changes generated code, and so the module cache key.
-fn engine_config() -> Config {
+fn engine_config(metered: bool) -> Config {
     let mut config = Config::new();
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.parallel_compilation(true);
-    // Fuel meters CPU; epochs let a deadline or a cancellation interrupt running code.
-    config.consume_fuel(true);
+    // Epochs let a deadline or a cancellation interrupt running code; fuel meters CPU.
     config.epoch_interruption(true);
+    config.consume_fuel(metered);
     config
 }
 

@@ -127,6 +127,13 @@ struct Real {
     file_grant: bool,
 }
 
+impl Real {
+    /// The target's path components below its grant's root, as the guest named them.
+    fn place_in_grant(&self) -> Vec<String> {
+        self.guest.parts().strip_prefix(self.mount.guest.parts()).unwrap_or_default().to_vec()
+    }
+}
+
 fn virtual_filestat(path: &GuestPath) -> Filestat {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -237,8 +244,7 @@ impl WasiDir for CellDir {
 
     async fn symlink(&self, old_path: &str, new_path: &str) -> Result<(), Error> {
         let real = self.checked_mutable_entry("symlink", new_path)?;
-        let in_grant = real.guest.relative_to(&real.mount.guest).unwrap_or_default();
-        let in_grant: Vec<String> = in_grant.split('/').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        let in_grant = real.place_in_grant();
         if !link_stays_inside(&in_grant, old_path) {
             let rule = format!("symlink '{}' -> '{old_path}' would point outside grant {}", real.guest, real.mount.guest);
             return Err(self.fs.deny("symlink", &real.guest, WRITE, rule, Errno::Perm));
@@ -263,8 +269,7 @@ impl WasiDir for CellDir {
     async fn read_link(&self, path: &str) -> Result<PathBuf, Error> {
         let real = self.checked("readlink", path, READ)?;
         let target = real.dir.read_link(&real.rel).await.map_err(|e| self.escape("readlink", &real, READ, e))?;
-        let in_grant = real.guest.relative_to(&real.mount.guest).unwrap_or_default();
-        let in_grant: Vec<String> = in_grant.split('/').filter(|p| !p.is_empty()).map(str::to_owned).collect();
+        let in_grant = real.place_in_grant();
         // A link planted on the host may name a host path; the cell never sees it.
         if !link_stays_inside(&in_grant, &target.to_string_lossy()) {
             let rule = format!("'{}' is a symlink that leads outside grant {}", real.guest, real.mount.guest);
