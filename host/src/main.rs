@@ -104,12 +104,11 @@ fn run(cli: Cli) -> Result<i32> {
         cli.command;
     let flags = PolicyFlags { dir, file, env };
     let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files };
-    let here = Path::new(".");
-    let (argv, program, policy, audit_log) = match code {
+    // What the program is, and the policy and limits it starts from: empty, or its manifest's.
+    let (argv, program, base_policy, base_limits, audit_log) = match code {
         Some(code) => {
             let argv = std::iter::once("-c".to_owned()).chain(args).collect();
-            let limits = limit_flags.apply(Limits::default())?;
-            (argv, Program::Code(code), flags.apply(Policy::new(), here)?.with_limits(limits), audit_log)
+            (argv, Program::Code(code), Policy::new(), Limits::default(), audit_log)
         }
         None => {
             let Some((target, rest)) = args.split_first() else {
@@ -117,25 +116,23 @@ fn run(cli: Cli) -> Result<i32> {
             };
             let target_path = PathBuf::from(target);
             if target_path.is_dir() {
-                // An applet: its manifest's policy, then the command line's additions.
                 let manifest = Manifest::load(&target_path)?;
                 let main = manifest.main_path(&target_path)?;
                 let policy = manifest.flags.apply(Policy::new(), &target_path)?;
-                let limits = limit_flags.apply(manifest.limits.apply(Limits::default())?)?;
-                let policy = flags.apply(policy, here)?.with_limits(limits);
+                let limits = manifest.limits.apply(Limits::default())?;
                 let audit_log = audit_log.or_else(|| manifest.audit_log.as_ref().map(|f| target_path.join(f)));
                 let argv = std::iter::once(main.to_string_lossy().into_owned())
                     .chain(manifest.args.iter().cloned())
                     .chain(rest.iter().cloned())
                     .collect();
-                (argv, Program::File(main), policy, audit_log)
+                (argv, Program::File(main), policy, limits, audit_log)
             } else {
-                let limits = limit_flags.apply(Limits::default())?;
-                let policy = flags.apply(Policy::new(), here)?.with_limits(limits);
-                (args.clone(), Program::File(target_path), policy, audit_log)
+                (args.clone(), Program::File(target_path), Policy::new(), Limits::default(), audit_log)
             }
         }
     };
+    // The command line's flags add to that.
+    let policy = flags.apply(base_policy, Path::new("."))?.with_limits(limit_flags.apply(base_limits)?);
 
     let supervisor = supervisor(cli.cache_dir, audit_log.as_deref(), policy.limits().fuel.is_some())?;
     let mut cell = supervisor

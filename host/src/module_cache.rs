@@ -55,10 +55,6 @@ impl ModuleCache {
             .or_else(|| dirs::cache_dir().map(|d| d.join("padcell")))
     }
 
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_deref()
-    }
-
     /// The file that holds (or will hold) the compiled form of the guest with `wasm_hash`.
     pub fn entry_path(&self, engine: &Engine, wasm_hash: &str) -> Option<PathBuf> {
         let name = entry_name(engine, wasm_hash);

@@ -48,11 +48,10 @@ impl Sandbox {
         let (stdout, stdout_file) = OutputStream::new(stdout, control.clone(), limits.output);
         let (stderr, stderr_file) = OutputStream::new(stderr, control.clone(), limits.output);
         let sched = Box::new(CellSched::new(control.clone()));
-        let wasi = WasiCtx::new(random_ctx(), clocks_ctx(), sched, Table::new());
+        let mut wasi = WasiCtx::new(random_ctx(), clocks_ctx(), sched, Table::new());
         wasi.set_stdin(stdin.into_wasi_file(control.clone()));
         wasi.set_stdout(stdout_file);
         wasi.set_stderr(stderr_file);
-        let mut wasi = wasi;
         for arg in args {
             wasi.push_arg(arg).context("setting the cell's arguments")?;
         }
