@@ -9,6 +9,10 @@ unsafe extern "C" {
     fn host_reply(ptr: *const u8, len: usize);
     #[link_name = "take_denial"]
     fn host_take_denial(ptr: *mut u8, cap: usize) -> i32;
+    #[link_name = "ask"]
+    fn host_ask(what: u32, ptr: *const u8, len: usize) -> i32;
+    #[link_name = "answer"]
+    fn host_answer(ptr: *mut u8, cap: usize) -> i32;
 }
 
 /// Sends the answer to the request being run.
@@ -28,13 +32,40 @@ pub fn take_denial() -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
+/// Asks the host a question (see `abi::Ask`); `None` if the host did not understand it.
+pub fn ask(what: abi::Ask, question: &abi::Value) -> Option<abi::Answer> {
+    let bytes = question.encode();
+    // SAFETY: the host only reads `len` bytes at `ptr` during the call.
+    let len = unsafe { host_ask(what as u32, bytes.as_ptr(), bytes.len()) };
+    let mut buf = vec![0u8; usize::try_from(len).ok()?];
+    // SAFETY: the host writes at most `cap` bytes into `buf` during the call.
+    let n = unsafe { host_answer(buf.as_mut_ptr(), buf.len()) };
+    buf.truncate(usize::try_from(n).ok()?);
+    abi::Answer::decode(&buf).ok()
+}
+
 pub(crate) use _padcell::module_def;
 
 #[rustpython_vm::pymodule]
 mod _padcell {
+    use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+
     /// The rule behind the last refused operation, or None.
     #[pyfunction]
     fn take_denial() -> Option<String> {
         super::take_denial()
+    }
+
+    /// Asks the host question `what` (see abi.rs) about plain data `question`. Returns
+    /// `(True, answer)`, or `(False, rule)` when the host refused.
+    #[pyfunction]
+    fn ask(what: u32, question: PyObjectRef, vm: &VirtualMachine) -> PyResult<(bool, PyObjectRef)> {
+        let what = crate::abi::Ask::from_u32(what).ok_or_else(|| vm.new_value_error("unknown question"))?;
+        let question = crate::value::to_value(vm, &question)?;
+        match super::ask(what, &question) {
+            Some(crate::abi::Answer::Value(v)) => Ok((true, crate::value::from_value(vm, &v))),
+            Some(crate::abi::Answer::Refused(rule)) => Ok((false, vm.ctx.new_str(rule).into())),
+            None => Err(vm.new_runtime_error("the host did not answer")),
+        }
     }
 }

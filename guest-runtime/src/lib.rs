@@ -14,16 +14,21 @@ use abi::{Exception, Op, Reply, Request, Status};
 use rustpython_vm::builtins::PyBaseExceptionRef;
 use rustpython_vm::compiler::Mode;
 use rustpython_vm::scope::Scope;
-use rustpython_vm::{AsObject, Interpreter, InterpreterBuilder, PyResult, Settings, VirtualMachine};
+use rustpython_vm::{AsObject, Interpreter, InterpreterBuilder, PyObjectRef, PyResult, Settings, VirtualMachine};
 use std::cell::RefCell;
 
 /// Explains the host's refusals in Python's terms (see prelude.py).
 const PRELUDE: &str = include_str!("prelude.py");
+/// The import system as the cell's policy shapes it (see loader.py).
+const LOADER: &str = include_str!("loader.py");
 
 /// The interpreter and the `__main__` namespace that every request of this cell shares.
 struct GuestCell {
     interpreter: Interpreter,
     main: Scope,
+    /// loader.py's `r_import` and `r_unload`, out of the applet's reach.
+    r_import: PyObjectRef,
+    r_unload: PyObjectRef,
 }
 
 thread_local! {
@@ -47,13 +52,17 @@ pub extern "C" fn padcell_init() -> u32 {
         return 0;
     }
     let interpreter = build_interpreter();
-    let main = interpreter.enter(|vm| {
+    let started = interpreter.enter(|vm| {
         vm.run_string(vm.new_scope_with_builtins(), PRELUDE, "<padcell prelude>")?;
-        vm.new_scope_with_main()
+        let loader = vm.new_scope_with_builtins();
+        vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
+        let r_import = loader.globals.get_item("r_import", vm)?;
+        let r_unload = loader.globals.get_item("r_unload", vm)?;
+        Ok::<_, PyBaseExceptionRef>((vm.new_scope_with_main()?, r_import, r_unload))
     });
-    match main {
-        Ok(main) => {
-            CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main }));
+    match started {
+        Ok((main, r_import, r_unload)) => {
+            CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main, r_import, r_unload }));
             0
         }
         Err(_) => 1,
@@ -110,24 +119,25 @@ pub unsafe extern "C" fn padcell_run(op: u32, ptr: *mut u8, len: usize) -> u32 {
     drop(bytes);
     CELL.with_borrow(|cell| match cell {
         None => Status::BadRequest as u32,
-        Some(cell) => cell.interpreter.enter(|vm| run(vm, &cell.main, op, &request)) as u32,
+        Some(cell) => cell.interpreter.enter(|vm| run(vm, cell, op, &request)) as u32,
     })
 }
 
-fn run(vm: &VirtualMachine, main: &Scope, op: Op, request: &Request) -> Status {
-    let mode = match op {
-        Op::Exec => Mode::Exec,
-        Op::Eval => Mode::Eval,
+fn run(vm: &VirtualMachine, cell: &GuestCell, op: Op, request: &Request) -> Status {
+    let compile = |mode| {
+        vm.compile(&request.source, mode, request.filename.clone())
+            .map_err(|err| err.into_pyexception(vm, Some(&request.source)))
     };
-    let result: PyResult<Option<abi::Value>> = (|| {
-        let code = vm
-            .compile(&request.source, mode, request.filename.clone())
-            .map_err(|err| err.into_pyexception(vm, Some(&request.source)))?;
-        let obj = vm.run_code_obj(code, main.clone())?;
-        match op {
-            Op::Exec => Ok(None),
-            Op::Eval => value::to_value(vm, &obj).map(Some),
+    let name = || vm.ctx.new_str(request.source.as_str());
+    let result: PyResult<Option<abi::Value>> = (|| match op {
+        Op::Exec => vm.run_code_obj(compile(Mode::Exec)?, cell.main.clone()).map(|_| None),
+        Op::Eval => value::to_value(vm, &vm.run_code_obj(compile(Mode::Eval)?, cell.main.clone())?).map(Some),
+        Op::Compile => {
+            let dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
+            value::to_value(vm, &dumps.call((compile(Mode::Exec)?,), vm)?).map(Some)
         }
+        Op::Import => cell.r_import.call((name(), cell.main.globals.clone()), vm).map(|_| None),
+        Op::Unload => cell.r_unload.call((name(),), vm).map(|_| None),
     })();
     flush_stdio(vm);
     match result {

@@ -42,10 +42,12 @@ if not hasattr(os, "chmod"):
 del _name, _original, _wrapped, _support, _set, _explain
 
 def _format_exception(exc, filename, source):
-    """The traceback as CPython prints it, with source lines only from what the host sent:
+    """The traceback as CPython prints it, with source lines only from what the host sent (the
+    request and modules from roots):
     rendering a traceback must not make the interpreter go looking for files."""
     import linecache, traceback
-    known = {filename: source.splitlines(keepends=True)}
+    known = {name: text.splitlines(keepends=True) for name, text in getattr(_padcell, "module_sources", {}).items()}
+    known[filename] = source.splitlines(keepends=True)
     def getline(name, lineno, module_globals=None):
         lines = known.get(name, ())
         return lines[lineno - 1] if 1 <= lineno <= len(lines) else ""

@@ -1,4 +1,4 @@
-//! Converting a Python object into plain data for the host (see `abi::Value`).
+//! Converting between Python objects and plain data for the host (see `abi::Value`).
 
 use crate::abi::{MAX_DEPTH, Value};
 use rustpython_vm::builtins::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple};
@@ -62,4 +62,31 @@ fn convert(vm: &VirtualMachine, obj: &PyObjectRef, depth: usize) -> PyResult<Val
 
 fn convert_all(vm: &VirtualMachine, items: &[PyObjectRef], depth: usize) -> PyResult<Vec<Value>> {
     items.iter().map(|item| convert(vm, item, depth + 1)).collect()
+}
+
+/// Plain data from the host, as Python objects.
+pub fn from_value(vm: &VirtualMachine, value: &Value) -> PyObjectRef {
+    let ctx = &vm.ctx;
+    match value {
+        Value::None => vm.ctx.none(),
+        Value::Bool(b) => ctx.new_bool(*b).into(),
+        Value::Int(i) => ctx.new_int(*i).into(),
+        Value::BigInt(s) => {
+            let int_type = ctx.types.int_type.as_object();
+            int_type.call((ctx.new_str(s.as_str()),), vm).unwrap_or_else(|_| ctx.none())
+        }
+        Value::Float(f) => ctx.new_float(*f).into(),
+        Value::Str(s) => ctx.new_str(s.as_str()).into(),
+        Value::Bytes(b) => ctx.new_bytes(b.clone()).into(),
+        Value::List(items) => ctx.new_list(items.iter().map(|v| from_value(vm, v)).collect()).into(),
+        Value::Tuple(items) => ctx.new_tuple(items.iter().map(|v| from_value(vm, v)).collect()).into(),
+        Value::Dict(pairs) => {
+            let dict = ctx.new_dict();
+            for (k, v) in pairs {
+                // A key Python cannot hash (a list) is dropped: the host sends none.
+                let _ = dict.set_item(&*from_value(vm, k), from_value(vm, v), vm);
+            }
+            dict.into()
+        }
+    }
 }

@@ -13,6 +13,12 @@
 //!   the host refused (e.g. `'/data/a.txt' is in read-only grant /data`), at most `cap` bytes, and
 //!   returns its length, or -1 if nothing was refused since the last call. The guest's `open()`
 //!   and `os` functions use it to say why an `OSError` happened; the refusal itself is the host's.
+//! - `padcell.ask(what: i32, ptr: i32, len: i32) -> i32`: asks the host a question (an [`Ask`]
+//!   with an encoded [`Value`] of at most [`MAX_ASK`] bytes at `ptr`). The host keeps the encoded
+//!   [`Answer`] and returns its length, for `padcell.answer`; -1 for an unknown question.
+//! - `padcell.answer(ptr: i32, cap: i32) -> i32`: writes the pending answer to `ptr` (at most
+//!   `cap` bytes) and forgets it; returns the length written, or -1 if nothing is pending or it
+//!   does not fit in `cap` (then it stays pending).
 //!
 //! Nothing else. The host refuses a guest with any other import.
 //!
@@ -24,6 +30,13 @@
 //! - `padcell_run(op: i32, ptr: i32, len: i32) -> i32`: runs one [`Request`] that the host wrote
 //!   into a buffer from `padcell_alloc` (the guest takes the buffer back). Returns a [`Status`];
 //!   before returning, the guest calls `padcell.reply` at most once.
+//!
+//! # Module loading
+//! The guest's import statement asks the host before applet code imports a top-level name
+//! ([`Ask::Import`]), and its last `sys.meta_path` finder asks the host for modules that are not
+//! part of the interpreter ([`Ask::FindModule`]). The host reads module roots through cap-std and
+//! sends source, plus bytecode that its own compiler cell made ([`Op::Compile`]): bytecode never
+//! comes from a cell that runs applet code, so one cell cannot plant code in another.
 //!
 //! # Encoding
 //! Little-endian throughout. A string is `u32 length` + UTF-8 bytes. A [`Value`] is a tag byte
@@ -39,6 +52,14 @@ pub const IMPORT_REPLY: &str = "reply";
 pub const IMPORT_TAKE_DENIAL: &str = "take_denial";
 /// The longest denial message the host sends.
 pub const MAX_DENIAL: usize = 4096;
+/// `padcell.ask(what, ptr, len) -> answer length`.
+pub const IMPORT_ASK: &str = "ask";
+/// `padcell.answer(ptr, cap) -> len`.
+pub const IMPORT_ANSWER: &str = "answer";
+/// The most bytes one question may carry.
+pub const MAX_ASK: usize = 64 << 10;
+/// The most bytes of source one module may have.
+pub const MAX_MODULE_SOURCE: usize = 8 << 20;
 
 pub const EXPORT_MEMORY: &str = "memory";
 pub const EXPORT_ALLOC: &str = "padcell_alloc";
@@ -58,6 +79,14 @@ pub enum Op {
     Exec = 1,
     /// Evaluate one expression in that namespace and reply with its [`Value`].
     Eval = 2,
+    /// Compile the source and reply with its code object in `marshal` form ([`Value::Bytes`]).
+    /// Only the host's compiler cell, which never runs applet code, is asked this.
+    Compile = 3,
+    /// Import the module named by the source, as applet code would (rexec's `r_import`), and bind
+    /// its top-level name in `__main__`.
+    Import = 4,
+    /// Drop the module named by the source, and its submodules, from `sys.modules` (`r_unload`).
+    Unload = 5,
 }
 
 impl Op {
@@ -65,8 +94,78 @@ impl Op {
         match op {
             1 => Some(Op::Exec),
             2 => Some(Op::Eval),
+            3 => Some(Op::Compile),
+            4 => Some(Op::Import),
+            5 => Some(Op::Unload),
             _ => None,
         }
+    }
+}
+
+/// The questions a guest may ask with `padcell.ask`, each with the [`Value`] it sends and the
+/// [`Answer`] it gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum Ask {
+    /// `None` -> the names the cell may see: a dict with `hidden_builtins`, `sys` and `os`, each a
+    /// list of str; `sys` or `os` may be `None`, meaning every name.
+    Names = 1,
+    /// A top-level module name (str) that applet code imports -> `None` when it may, or
+    /// [`Answer::Refused`] with the rule (the host audits it).
+    Import = 2,
+    /// A dotted module name (str) -> `None` when no module root has it, or a dict with `filename`
+    /// (str, as tracebacks show it), `source` (str), `package` (bool) and `code` (bytes in
+    /// `marshal` form, or `None` when the guest must compile the source itself).
+    FindModule = 3,
+}
+
+impl Ask {
+    pub fn from_u32(what: u32) -> Option<Ask> {
+        match what {
+            1 => Some(Ask::Names),
+            2 => Some(Ask::Import),
+            3 => Some(Ask::FindModule),
+            _ => None,
+        }
+    }
+}
+
+/// The host's answer to an [`Ask`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Answer {
+    Value(Value),
+    /// The host refused; the string is the rule, as the applet's exception states it.
+    Refused(String),
+}
+
+const ANSWER_VALUE: u8 = 1;
+const ANSWER_REFUSED: u8 = 2;
+
+impl Answer {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        match self {
+            Answer::Value(v) => {
+                out.push(ANSWER_VALUE);
+                v.encode_into(&mut out);
+            }
+            Answer::Refused(rule) => {
+                out.push(ANSWER_REFUSED);
+                put_str(&mut out, rule);
+            }
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Answer, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let answer = match r.u8()? {
+            ANSWER_VALUE => Answer::Value(r.value(0)?),
+            ANSWER_REFUSED => Answer::Refused(r.string()?),
+            tag => return Err(DecodeError::BadTag(tag)),
+        };
+        r.finish()?;
+        Ok(answer)
     }
 }
 

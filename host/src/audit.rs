@@ -12,9 +12,9 @@ pub struct AuditEvent {
     /// When it was refused, as RFC 3339 UTC with milliseconds.
     pub time: String,
     /// The operation: `open`, `mkdir`, `rmdir`, `unlink`, `rename`, `link`, `symlink`,
-    /// `readlink`, `stat`, `readdir`, `set-times`, `set-size`, `write`.
+    /// `readlink`, `stat`, `readdir`, `set-times`, `set-size`, `write`, `import`.
     pub operation: &'static str,
-    /// The path as the guest named it (never a host path).
+    /// The path as the guest named it (never a host path); for `import`, the module name.
     pub path: String,
     /// What was asked for: `read` or `write`.
     pub access: &'static str,

@@ -31,6 +31,8 @@ pub struct CellBuilder<'s> {
     stdin: Input,
     stdout: Output,
     stderr: Output,
+    /// The supervisor's compiler cell, which has no bytecode cache of its own.
+    compiler: bool,
 }
 
 /// A running interpreter inside the sandbox.
@@ -58,7 +60,14 @@ impl<'s> CellBuilder<'s> {
             stdin: Input::Empty,
             stdout: Output::Capture,
             stderr: Output::Capture,
+            compiler: false,
         }
+    }
+
+    /// Makes the supervisor's compiler cell (see `modules::BytecodeCache`).
+    pub(crate) fn compiler(mut self) -> Self {
+        self.compiler = true;
+        self
     }
 
     /// `sys.argv` inside the cell (empty by default, which the guest shows as `['']`).
@@ -94,7 +103,9 @@ impl<'s> CellBuilder<'s> {
 
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
-        let sandbox = Sandbox::new(self.supervisor, &self.policy, &self.args, self.stdin, self.stdout, self.stderr)?;
+        let bytecode = (!self.compiler).then(|| self.supervisor.bytecode_cache().clone());
+        let sandbox =
+            Sandbox::new(self.supervisor, &self.policy, &self.args, self.stdin, self.stdout, self.stderr, bytecode)?;
         let Sandbox { id, mut store, control, stdout, stderr, limits, metered } = sandbox;
         // Starting the interpreter is the host's work, not the applet's: it has its own bound.
         control.start_call(START_TIMEOUT);
@@ -161,6 +172,31 @@ impl Cell {
         self.request(Op::Exec, filename, source).map(drop)
     }
 
+    /// Imports a module as applet code would, under the cell's module policy, and binds its
+    /// top-level name in `__main__` (rexec's `r_import`). A refusal is an `ImportError`.
+    pub fn import(&mut self, module: &str) -> Result<(), CellError> {
+        self.request(Op::Import, "<import>", module).map(drop)
+    }
+
+    /// Drops a module and its submodules from the cell (rexec's `r_unload`): the next import
+    /// reads it anew through the host.
+    pub fn unload(&mut self, module: &str) -> Result<(), CellError> {
+        self.request(Op::Unload, "<unload>", module).map(drop)
+    }
+
+    /// Compiles `source` to code in `marshal` form. Only for the compiler cell.
+    pub(crate) fn compile(&mut self, filename: &str, source: &str) -> Result<Vec<u8>, CellError> {
+        match self.request(Op::Compile, filename, source)? {
+            Some(Value::Bytes(code)) => Ok(code),
+            _ => Err(CellError::Host(anyhow!("the compiler cell sent no code"))),
+        }
+    }
+
+    /// Whether a trap, a limit or an exit has ended this cell.
+    pub(crate) fn is_spent(&self) -> bool {
+        self.spent.is_some()
+    }
+
     /// What the cell has written to stdout so far (nothing, when stdout is forwarded).
     pub fn stdout(&self) -> Vec<u8> {
         self.stdout.contents()
@@ -203,8 +239,8 @@ impl Cell {
             anyhow!("the guest sent a malformed reply: {e}")
         })?;
         match (Status::from_u32(status), reply) {
-            (Some(Status::Ok), None) if op == Op::Exec => Ok(None),
-            (Some(Status::Ok), Some(Reply::Value(v))) if op == Op::Eval => Ok(Some(v)),
+            (Some(Status::Ok), None) if matches!(op, Op::Exec | Op::Import | Op::Unload) => Ok(None),
+            (Some(Status::Ok), Some(Reply::Value(v))) if matches!(op, Op::Eval | Op::Compile) => Ok(Some(v)),
             (Some(Status::Exception), Some(Reply::Exception(e))) => Err(CellError::Exception(e)),
             (Some(Status::Exit), Some(Reply::Exit(code))) => Err(CellError::Exit(code)),
             (status, reply) => Err(CellError::Host(anyhow!(

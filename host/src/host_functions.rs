@@ -12,7 +12,45 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CellState>) -> Result<()> {
     wasi_common::sync::add_to_linker(linker, |state: &mut CellState| &mut state.wasi)?;
     linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_REPLY, reply)?;
     linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_TAKE_DENIAL, take_denial)?;
+    linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_ASK, ask)?;
+    linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_ANSWER, answer)?;
     Ok(())
+}
+
+/// `padcell.ask(what, ptr, len) -> len`: answers a question (see `abi::Ask`) and keeps the
+/// encoded answer for `padcell.answer`. A question the host cannot decode gets a refusal.
+fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Result<i32> {
+    let bytes = read_guest(&mut caller, ptr, len, abi::MAX_ASK)?;
+    let Some(what) = abi::Ask::from_u32(what) else {
+        return Ok(-1);
+    };
+    let answer = match abi::Value::decode(&bytes) {
+        Ok(question) => caller.data().loader.answer(what, &question),
+        Err(e) => abi::Answer::Refused(format!("the host could not read the question: {e}")),
+    };
+    let encoded = answer.encode();
+    let len = i32::try_from(encoded.len()).map_err(|_| anyhow!("answer too large"))?;
+    caller.data_mut().answer = Some(encoded);
+    Ok(len)
+}
+
+/// `padcell.answer(ptr, cap) -> len`: writes the pending answer to `ptr`; -1 if there is none
+/// or it does not fit in `cap` bytes (then it stays pending).
+fn answer(mut caller: Caller<'_, CellState>, ptr: u32, cap: u32) -> Result<i32> {
+    let Some(bytes) = caller.data_mut().answer.take() else {
+        return Ok(-1);
+    };
+    if bytes.len() > cap as usize {
+        caller.data_mut().answer = Some(bytes);
+        return Ok(-1);
+    }
+    let Some(Extern::Memory(memory)) = caller.get_export(abi::EXPORT_MEMORY) else {
+        bail!("guest exports no memory");
+    };
+    memory
+        .write(&mut caller, ptr as usize, &bytes)
+        .map_err(|_| anyhow!("guest passed a range outside its memory ({ptr:#x} + {})", bytes.len()))?;
+    Ok(bytes.len() as i32)
 }
 
 /// `padcell.reply(ptr, len)`: copies the guest's answer out of its memory.

@@ -25,6 +25,7 @@ mod input;
 mod limits;
 mod manifest;
 mod module_cache;
+mod modules;
 mod output;
 mod policy;
 mod raw;
@@ -40,8 +41,12 @@ pub use error::{CellError, PythonException};
 pub use guest::{GUEST_HASH, GUEST_WASM};
 pub use input::Input;
 pub use limits::{CancelHandle, LimitExceeded, LimitFlags, LimitKind, Limits};
-pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, PolicyFlags};
+pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags};
 pub use module_cache::{CacheEvent, ModuleCache};
+pub use modules::{
+    ALL as ALL_MODULES, AllowList, DEFAULT_ALLOWED, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, ModulePolicy,
+    ModuleRoot, RestrictedNames,
+};
 pub use fs::GuestPath;
 pub use output::Output;
 pub use raw::{RawCell, RawModule};

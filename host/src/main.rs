@@ -56,6 +56,12 @@ enum Command {
         #[arg(long = "env", value_name = "KEY=VALUE")]
         env: Vec<String>,
 
+        #[command(flatten)]
+        modules: padcell::ModuleFlags,
+
+        #[command(flatten)]
+        names: padcell::NameFlags,
+
         /// Append every refused operation to FILE, one JSON object a line
         #[arg(long = "audit-log", value_name = "FILE")]
         audit_log: Option<PathBuf>,
@@ -100,9 +106,22 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    let Command::Run { code, dir, file, env, audit_log, fuel, timeout, max_memory, max_output, max_open_files, args } =
-        cli.command;
-    let flags = PolicyFlags { dir, file, env };
+    let Command::Run {
+        code,
+        dir,
+        file,
+        env,
+        modules,
+        names,
+        audit_log,
+        fuel,
+        timeout,
+        max_memory,
+        max_output,
+        max_open_files,
+        args,
+    } = cli.command;
+    let flags = PolicyFlags { dir, file, env, modules, names };
     let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files };
     // What the program is, and the policy and limits it starts from: empty, or its manifest's.
     let (argv, program, base_policy, base_limits, audit_log) = match code {

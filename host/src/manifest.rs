@@ -8,6 +8,16 @@
 //! env = ["LANG=C"]                # as --env
 //! audit-log = "audit.jsonl"       # as --audit-log
 //!
+//! [modules]                       # as --allow-module, --deny-module, --module-root
+//! allow = ["csv"]
+//! deny = ["random"]
+//! roots = ["lib::loader", "/data/plugins"]  # a host directory for the loader alone, a guest directory
+//!
+//! [names]                         # as --hide-builtin, --show-builtin, --allow-sys, --deny-sys, --allow-os, --deny-os
+//! hide-builtin = ["input"]
+//! allow-sys = ["getrefcount"]
+//! deny-os = ["environ"]
+//!
 //! [limits]                        # as --fuel, --timeout, --max-memory, --max-output, --max-open-files
 //! fuel = 100000000
 //! timeout = "2s"
@@ -17,6 +27,7 @@
 //! ```
 
 use crate::limits::LimitFlags;
+use crate::modules::{ModulePolicy, ModuleRoot, RestrictedNames};
 use crate::policy::{GrantKind, Policy, PolicyError};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -37,6 +48,62 @@ pub struct PolicyFlags {
     /// `KEY=VALUE` environment variables.
     #[serde(default)]
     pub env: Vec<String>,
+    /// The `[modules]` table.
+    #[serde(default)]
+    pub modules: ModuleFlags,
+    /// The `[names]` table.
+    #[serde(default)]
+    pub names: NameFlags,
+}
+
+/// What a cell may import: `--allow-module`, `--deny-module`, `--module-root`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, clap::Args)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct ModuleFlags {
+    /// Let applet code import this interpreter module too (`*`: every one)
+    #[serde(default)]
+    #[arg(long = "allow-module", value_name = "NAME")]
+    pub allow: Vec<String>,
+    /// Refuse this module to applet code, whatever allows it
+    #[serde(default)]
+    #[arg(long = "deny-module", value_name = "NAME")]
+    pub deny: Vec<String>,
+    /// Import modules from a guest directory inside a grant, or from a host directory that only
+    /// the loader reads (searched in order)
+    #[serde(default)]
+    #[arg(long = "module-root", value_name = "/GUEST/DIR|HOST::loader")]
+    pub roots: Vec<String>,
+}
+
+/// Which names applet code sees: `--hide-builtin`, `--show-builtin`, `--allow-sys`,
+/// `--deny-sys`, `--allow-os`, `--deny-os`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, clap::Args)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct NameFlags {
+    /// Remove this builtin from the cell [default hidden: breakpoint, help]
+    #[serde(default)]
+    #[arg(long, value_name = "NAME")]
+    pub hide_builtin: Vec<String>,
+    /// Keep a builtin the defaults hide
+    #[serde(default)]
+    #[arg(long, value_name = "NAME")]
+    pub show_builtin: Vec<String>,
+    /// Let applet code see sys.NAME too (`*`: all of sys)
+    #[serde(default)]
+    #[arg(long, value_name = "NAME")]
+    pub allow_sys: Vec<String>,
+    /// Hide sys.NAME from applet code
+    #[serde(default)]
+    #[arg(long, value_name = "NAME")]
+    pub deny_sys: Vec<String>,
+    /// Let applet code see os.NAME too (`*`: all of os)
+    #[serde(default)]
+    #[arg(long, value_name = "NAME")]
+    pub allow_os: Vec<String>,
+    /// Hide os.NAME from applet code
+    #[serde(default)]
+    #[arg(long, value_name = "NAME")]
+    pub deny_os: Vec<String>,
 }
 
 impl PolicyFlags {
@@ -51,12 +118,50 @@ impl PolicyFlags {
         for pair in &self.env {
             policy = policy.env_pair(pair)?;
         }
-        Ok(policy)
+        let modules = self.names.apply(self.modules.apply(policy.modules().clone(), base)?)?;
+        Ok(policy.with_modules(modules))
+    }
+}
+
+impl ModuleFlags {
+    fn apply(&self, mut modules: ModulePolicy, base: &Path) -> Result<ModulePolicy, PolicyError> {
+        for name in &self.allow {
+            modules = modules.allow(name)?;
+        }
+        for name in &self.deny {
+            modules = modules.deny(name)?;
+        }
+        for spec in &self.roots {
+            let n = modules.roots.iter().filter(|r| matches!(r, ModuleRoot::Loader { .. })).count() + 1;
+            modules = modules.root(ModuleRoot::parse(spec, base, n)?)?;
+        }
+        Ok(modules)
+    }
+}
+
+impl NameFlags {
+    fn apply(&self, mut modules: ModulePolicy) -> Result<ModulePolicy, PolicyError> {
+        let mut names = modules.names.clone();
+        let steps: [(&Vec<String>, fn(RestrictedNames, &str) -> Result<RestrictedNames, PolicyError>); 6] = [
+            (&self.hide_builtin, RestrictedNames::hide_builtin),
+            (&self.show_builtin, RestrictedNames::show_builtin),
+            (&self.allow_sys, RestrictedNames::allow_sys),
+            (&self.deny_sys, RestrictedNames::deny_sys),
+            (&self.allow_os, RestrictedNames::allow_os),
+            (&self.deny_os, RestrictedNames::deny_os),
+        ];
+        for (list, step) in steps {
+            for name in list {
+                names = step(names, name)?;
+            }
+        }
+        modules.names = names;
+        Ok(modules)
     }
 }
 
 /// Every key `applet.toml` may hold.
-pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "audit-log", "limits"];
+pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "audit-log", "limits", "modules", "names"];
 
 /// A parsed `applet.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

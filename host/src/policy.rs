@@ -4,6 +4,7 @@
 
 use crate::fs::GuestPath;
 use crate::limits::Limits;
+use crate::modules::ModulePolicy;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -157,11 +158,12 @@ pub struct OpenRequest<'a> {
 /// the grant's own rules.
 pub type OpenHook = Arc<dyn Fn(&OpenRequest<'_>) -> Result<(), String> + Send + Sync>;
 
-/// The grants, environment, limits and hook a cell runs under.
+/// The grants, environment, modules, limits and hook a cell runs under.
 #[derive(Clone, Default)]
 pub struct Policy {
     grants: Vec<Grant>,
     env: Vec<(String, String)>,
+    modules: ModulePolicy,
     limits: Limits,
     open_hook: Option<OpenHook>,
 }
@@ -171,6 +173,7 @@ impl fmt::Debug for Policy {
         f.debug_struct("Policy")
             .field("grants", &self.grants)
             .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
+            .field("modules", &self.modules)
             .field("limits", &self.limits)
             .field("open_hook", &self.open_hook.is_some())
             .finish()
@@ -178,7 +181,8 @@ impl fmt::Debug for Policy {
 }
 
 impl Policy {
-    /// The empty policy: no grants, no environment.
+    /// The empty policy: no grants, no environment, no module roots, the default module
+    /// allow-list and restricted names (see [`ModulePolicy`]).
     pub fn new() -> Policy {
         Policy::default()
     }
@@ -237,6 +241,16 @@ impl Policy {
     pub fn with_limits(mut self, limits: Limits) -> Policy {
         self.limits = limits;
         self
+    }
+
+    /// Replaces what the cell may import and which names it sees.
+    pub fn with_modules(mut self, modules: ModulePolicy) -> Policy {
+        self.modules = modules;
+        self
+    }
+
+    pub fn modules(&self) -> &ModulePolicy {
+        &self.modules
     }
 
     pub fn limits(&self) -> &Limits {

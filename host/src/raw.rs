@@ -31,7 +31,7 @@ impl RawModule {
     /// A new instance under `policy`, with captured stdio and `args` as its WASI arguments.
     pub fn instantiate(&self, policy: &Policy, args: &[String]) -> Result<RawCell> {
         let mut sandbox =
-            Sandbox::new(&self.supervisor, policy, args, Input::Empty, Output::Capture, Output::Capture)?;
+            Sandbox::new(&self.supervisor, policy, args, Input::Empty, Output::Capture, Output::Capture, None)?;
         sandbox.control.start_call(policy.limits().timeout);
         let instance = self.supervisor.linker().instantiate(&mut sandbox.store, &self.module)?;
         sandbox.store.data().fs.started();

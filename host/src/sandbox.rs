@@ -6,6 +6,7 @@ use crate::fs::{self, CellFs};
 use crate::input::Input;
 use crate::limits::{CellControl, LimitTrap, Limits, MemoryLimiter};
 use crate::output::{Output, OutputStream};
+use crate::modules::{BytecodeCache, ModuleLoader};
 use crate::policy::Policy;
 use crate::sched::CellSched;
 use crate::state::CellState;
@@ -38,6 +39,7 @@ impl Sandbox {
         stdin: Input,
         stdout: Output,
         stderr: Output,
+        bytecode: Option<BytecodeCache>,
     ) -> Result<Sandbox> {
         let id = supervisor.next_cell_id();
         let limits = *policy.limits();
@@ -62,7 +64,8 @@ impl Sandbox {
         wasi.push_preopened_dir(cell_fs.root(), fs::ROOT).context("preopening the cell's root")?;
         let max = usize::try_from(limits.memory).unwrap_or(usize::MAX);
         let limiter = MemoryLimiter { max, control: control.clone() };
-        let state = CellState { wasi, fs: cell_fs, control: control.clone(), limiter, reply: None };
+        let loader = ModuleLoader::new(cell_fs.clone(), policy.modules(), bytecode)?;
+        let state = CellState { wasi, fs: cell_fs, loader, control: control.clone(), limiter, reply: None, answer: None };
 
         let mut store = Store::new(supervisor.engine(), state);
         store.limiter(|state| &mut state.limiter);

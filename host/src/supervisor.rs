@@ -7,10 +7,11 @@ use crate::cell::CellBuilder;
 use crate::guest::{GUEST_HASH, GUEST_WASM};
 use crate::host_functions;
 use crate::module_cache::{CacheEvent, ModuleCache};
+use crate::modules::BytecodeCache;
 use crate::state::CellState;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime::{Config, Engine, InstancePre, Linker, Module};
 
@@ -29,6 +30,7 @@ struct Inner {
     audit: Option<AuditSink>,
     cache_entry: Option<PathBuf>,
     metered: bool,
+    bytecode: BytecodeCache,
     /// The epoch ticker runs while this lives.
     _clock: Arc<()>,
 }
@@ -100,6 +102,27 @@ impl Supervisor {
     pub(crate) fn next_cell_id(&self) -> u64 {
         self.inner.next_cell_id.fetch_add(1, Ordering::Relaxed) + 1
     }
+
+    /// Module code compiled once for all cells (see [`BytecodeCache`]).
+    pub(crate) fn bytecode_cache(&self) -> &BytecodeCache {
+        &self.inner.bytecode
+    }
+
+    /// How many modules the supervisor's compiler cell has compiled: with the cache working,
+    /// once per distinct module source, however many cells import it.
+    pub fn modules_compiled(&self) -> u64 {
+        self.inner.bytecode.compiles()
+    }
+}
+
+/// A supervisor that parts of itself can refer to without keeping it alive.
+#[derive(Clone)]
+pub(crate) struct WeakSupervisor(Weak<Inner>);
+
+impl WeakSupervisor {
+    pub(crate) fn upgrade(&self) -> Option<Supervisor> {
+        self.0.upgrade().map(|inner| Supervisor { inner })
+    }
 }
 
 impl SupervisorBuilder {
@@ -146,7 +169,7 @@ impl SupervisorBuilder {
         host_functions::add_to_linker(&mut linker)?;
         // Fails, naming the import, if the guest wants anything the host does not provide.
         let pre = linker.instantiate_pre(&module).context("linking the guest interpreter")?;
-        Ok(Supervisor { inner: Arc::new(Inner {
+        let inner = Arc::new_cyclic(|weak| Inner {
             engine,
             module,
             linker,
@@ -155,8 +178,10 @@ impl SupervisorBuilder {
             audit: self.audit,
             cache_entry,
             metered: self.metered,
+            bytecode: BytecodeCache::new(WeakSupervisor(weak.clone())),
             _clock: clock,
-        }) })
+        });
+        Ok(Supervisor { inner })
     }
 }
 

@@ -37,6 +37,8 @@ pub(crate) struct Mount {
     pub(crate) access: Access,
     /// For a directory grant, the directory; for a file grant, the file's parent.
     pub(crate) dir: Arc<wasi_common::sync::dir::Dir>,
+    /// The same directory, for the module loader's reads.
+    pub(crate) cap: cap_std::fs::Dir,
     /// For a file grant, the file's name in `dir`.
     pub(crate) file_name: Option<String>,
 }
@@ -84,10 +86,12 @@ impl CellFs {
             };
             let dir = cap_std::fs::Dir::open_ambient_dir(dir_path, ambient_authority())
                 .with_context(|| format!("opening grant {}", grant.guest()))?;
+            let cap = dir.try_clone().with_context(|| format!("opening grant {}", grant.guest()))?;
             mounts.push(Arc::new(Mount {
                 guest: grant.guest().clone(),
                 access: grant.access(),
                 dir: Arc::new(wasi_common::sync::dir::Dir::from_cap_std(dir)),
+                cap,
                 file_name,
             }));
         }
@@ -175,16 +179,25 @@ impl CellFs {
         if self.starting.load(Ordering::Relaxed) {
             return Error::from(errno);
         }
+        self.audit(operation, &path.to_string(), access, &rule);
+        *self.last_denial.lock().unwrap_or_else(PoisonError::into_inner) = Some(rule);
+        Error::from(errno)
+    }
+
+    /// Sends the supervisor an audit event for a refused operation on `subject` (a guest path or
+    /// a module name), unless the interpreter is still starting.
+    pub(crate) fn audit(&self, operation: &'static str, subject: &str, access: Access, rule: &str) {
+        if self.starting.load(Ordering::Relaxed) {
+            return;
+        }
         let access = match access {
             Access::ReadOnly => "read",
             Access::ReadWrite => "write",
         };
-        let event = AuditEvent::now(self.cell, operation, path.to_string(), access, rule.clone());
+        let event = AuditEvent::now(self.cell, operation, subject.to_owned(), access, rule.to_owned());
         if let Some(sink) = &self.audit {
             sink(&event);
         }
-        *self.last_denial.lock().unwrap_or_else(PoisonError::into_inner) = Some(rule);
-        Error::from(errno)
     }
 
     /// Takes the last refusal's message (see `padcell.take_denial` in abi.rs).

@@ -1,0 +1,169 @@
+# Runs once in every new cell, after prelude.py: the import system as the cell's policy shapes it
+# (see host/src/modules/). Applet code asks the host before it imports a top-level name, and
+# modules the interpreter does not have come from the host's module roots, read by the host.
+# What applet code sees of builtins, sys and os is cut to the policy's names. None of this is the
+# wall: the host is. An applet that gets past it reaches only what the host lets any cell reach.
+import builtins, marshal, sys, types, _padcell
+import os as _os
+from _frozen_importlib import ModuleSpec, _calc___package__, _resolve_name
+
+_ASK_NAMES, _ASK_IMPORT, _ASK_FIND_MODULE = 1, 2, 3
+# Kept here, so a policy that hides them from the cell does not break the loader.
+_compile, _exec, _getattr, _setattr, _hasattr = compile, exec, getattr, setattr, hasattr
+_real_import = builtins.__import__
+
+# Sources of modules from roots, by file name, for tracebacks (see prelude.py).
+_padcell.module_sources = _sources = {}
+
+
+class _RootLoader:
+    """Runs a module whose source the host read from a module root."""
+
+    @staticmethod
+    def create_module(spec):
+        return None
+
+    @staticmethod
+    def exec_module(module):
+        found = module.__spec__.loader_state
+        filename, source, code = found["filename"], found["source"], found["code"]
+        _sources[filename] = source
+        # The host's code comes from its own compiler cell; without it, compile here.
+        code = marshal.loads(code) if code is not None else _compile(source, filename, "exec", dont_inherit=True)
+        _exec(code, module.__dict__)
+
+
+class _RootFinder:
+    """The last finder on sys.meta_path: asks the host for modules the interpreter lacks."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        ok, found = _padcell.ask(_ASK_FIND_MODULE, fullname)
+        if not ok:
+            raise ImportError(found, name=fullname)
+        if found is None:
+            return None
+        spec = ModuleSpec(fullname, _RootLoader, origin=found["filename"], loader_state=found,
+                          is_package=found["package"])
+        spec.has_location = True
+        if found["package"]:
+            spec.submodule_search_locations = [found["filename"].rpartition("/")[0]]
+        return spec
+
+    @staticmethod
+    def invalidate_caches():
+        pass
+
+
+# The interpreter's own modules first, so a root cannot replace one; then the host's roots.
+# No path finders: the cell imports nothing from sys.path.
+sys.meta_path[:] = [f for f in sys.meta_path if _getattr(f, "__name__", "") in ("BuiltinImporter", "FrozenImporter")]
+sys.meta_path.append(_RootFinder)
+sys.path_hooks.clear()
+sys.path_importer_cache.clear()
+
+_allowed = set()   # top-level names the host let applet code import
+_views = {}        # real module -> what applet code sees of it
+
+
+def _trusted(globals):
+    """Whether an import comes from the interpreter's own modules, which import freely."""
+    try:
+        return globals["__spec__"].origin in ("frozen", "built-in")
+    except Exception:
+        return False
+
+
+def _check(absolute):
+    top = absolute.partition(".")[0]
+    if top in _allowed:
+        return
+    ok, rule = _padcell.ask(_ASK_IMPORT, top)
+    if not ok:
+        raise ImportError(rule, name=top)
+    _allowed.add(top)
+
+
+def _absolute(name, package, level):
+    return _resolve_name(name, package, level) if level else name
+
+
+def __import__(name, globals=None, locals=None, fromlist=(), level=0):
+    if _trusted(globals):
+        return _real_import(name, globals, locals, fromlist, level)
+    try:
+        absolute = _absolute(name, _calc___package__(globals) if level else None, level)
+    except Exception:
+        # A bad relative import: the real import raises the right error.
+        return _real_import(name, globals, locals, fromlist, level)
+    _check(absolute)
+    module = _real_import(name, globals, locals, fromlist, level)
+    return _views.get(id(module), module)
+
+
+import importlib
+_real_import_module = importlib.import_module
+
+
+def import_module(name, package=None):
+    """importlib.import_module, asking the host as the import statement does."""
+    if not _trusted(sys._getframe(1).f_globals):
+        level = len(name) - len(name.lstrip("."))
+        _check(_absolute(name[level:], package, level))
+    module = _real_import_module(name, package)
+    return _views.get(id(module), module)
+
+
+import_module.__doc__ = _real_import_module.__doc__
+builtins.__import__ = __import__
+importlib.import_module = import_module
+
+
+def _view(real, allowed):
+    """What applet code sees of module `real`: only the names in `allowed`, read and written
+    through to the real module (so `sys.stdout = ...` still redirects print)."""
+    modname = real.__name__
+
+    def hidden(name):
+        return AttributeError(f"module '{modname}' has no attribute '{name}': the cell's policy hides {modname}.{name}")
+
+    class RestrictedModule(types.ModuleType):
+        def __getattr__(self, name):
+            if name in allowed:
+                return _getattr(real, name)
+            raise hidden(name)
+
+        def __setattr__(self, name, value):
+            if name in allowed:
+                _setattr(real, name, value)
+            elif name.startswith("__") and name.endswith("__"):
+                types.ModuleType.__setattr__(self, name, value)
+            else:
+                raise hidden(name)
+
+        def __dir__(self):
+            return sorted(name for name in allowed if _hasattr(real, name))
+
+    return RestrictedModule(modname, real.__doc__)
+
+
+_names = _padcell.ask(_ASK_NAMES, None)[1]
+for _module, _allowed_names in ((sys, _names["sys"]), (_os, _names["os"])):
+    if _allowed_names is not None:
+        _views[id(_module)] = _view(_module, frozenset(_allowed_names))
+for _name in _names["hidden_builtins"]:
+    builtins.__dict__.pop(_name, None)
+del _names, _module, _allowed_names, _name
+
+
+def r_import(name, main):
+    """Cell.import: `import NAME` in `__main__`, as applet code."""
+    if not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(f"{name!r} is not a module name")
+    main[name.partition(".")[0]] = __import__(name, main, None, (), 0)
+
+
+def r_unload(name):
+    """Cell.unload: forget module NAME and its submodules; the next import asks the host."""
+    for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
+        del sys.modules[key]

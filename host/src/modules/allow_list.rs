@@ -1,0 +1,87 @@
+//! Which of the interpreter's own modules (built-in and frozen stdlib) applet code may import:
+//! rexec's `ok_builtin_modules`.
+//!
+//! The list shapes what an applet can reach; it is not what keeps a hostile applet in. Every
+//! module runs inside the cell, and whatever a module does reaches the host only through WASI
+//! and the `padcell` imports, which the host polices. An applet that gets hold of a module the
+//! list leaves out (say, as an attribute of one it may import) gains nothing the host would refuse.
+
+use crate::policy::PolicyError;
+use std::collections::BTreeSet;
+
+/// The default: modules that compute and touch nothing, plus `os`, `sys` and `io`, which applet
+/// code sees through [`RestrictedNames`](super::RestrictedNames), and `importlib` for `reload`.
+pub const DEFAULT_ALLOWED: &[&str] = &[
+    "__future__", "abc", "array", "base64", "binascii", "bisect", "calendar", "cmath", "codecs",
+    "collections", "colorsys", "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal",
+    "difflib", "enum", "errno", "fnmatch", "fractions", "functools", "graphlib", "hashlib",
+    "heapq", "hmac", "html", "importlib", "io", "itertools", "json", "keyword", "math", "numbers",
+    "operator", "os", "pprint", "random", "re", "reprlib", "secrets", "shlex", "statistics",
+    "string", "struct", "sys", "textwrap", "time", "types", "typing", "unicodedata", "warnings",
+    "weakref", "zlib",
+];
+
+/// Allows every module the interpreter has.
+pub const ALL: &str = "*";
+
+/// Top-level module names applet code may import from the interpreter itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowList {
+    allowed: BTreeSet<String>,
+    denied: BTreeSet<String>,
+}
+
+impl Default for AllowList {
+    fn default() -> Self {
+        AllowList { allowed: DEFAULT_ALLOWED.iter().map(|s| s.to_string()).collect(), denied: BTreeSet::new() }
+    }
+}
+
+impl AllowList {
+    /// Nothing allowed.
+    pub fn empty() -> Self {
+        AllowList { allowed: BTreeSet::new(), denied: BTreeSet::new() }
+    }
+
+    /// Allows a top-level module (`*`: all of them), unless it is denied.
+    pub fn allow(mut self, name: &str) -> Result<Self, PolicyError> {
+        if name != ALL {
+            check_top_level(name)?;
+        }
+        self.allowed.insert(name.to_owned());
+        Ok(self)
+    }
+
+    /// Denies a top-level module, whatever else allows it, module roots included.
+    pub fn deny(mut self, name: &str) -> Result<Self, PolicyError> {
+        check_top_level(name)?;
+        self.allowed.remove(name);
+        self.denied.insert(name.to_owned());
+        Ok(self)
+    }
+
+    pub fn is_denied(&self, top: &str) -> bool {
+        self.denied.contains(top)
+    }
+
+    pub fn is_allowed(&self, top: &str) -> bool {
+        !self.is_denied(top) && (self.allowed.contains(top) || self.allowed.contains(ALL))
+    }
+
+    pub fn allowed(&self) -> impl Iterator<Item = &str> {
+        self.allowed.iter().map(String::as_str)
+    }
+
+    pub fn denied(&self) -> impl Iterator<Item = &str> {
+        self.denied.iter().map(String::as_str)
+    }
+}
+
+/// A module name as a policy may give it: one identifier, no dots.
+fn check_top_level(name: &str) -> Result<(), PolicyError> {
+    if super::name::is_identifier(name) {
+        Ok(())
+    } else {
+        Err(PolicyError(format!("{name:?} is not a top-level module name")))
+    }
+}

@@ -1,0 +1,117 @@
+//! Compiled module code, shared by every cell of a supervisor and keyed by the source's hash, so
+//! many cells importing one module parse it once.
+//!
+//! The code comes from the supervisor's compiler cell: an interpreter instance that compiles
+//! module sources and never runs applet code. Code a cell compiled for itself never enters the
+//! cache, because a hostile cell could hand back any bytecode and another cell would run it.
+
+use crate::policy::Policy;
+use crate::cell::Cell;
+use crate::limits::Limits;
+use crate::supervisor::WeakSupervisor;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+/// How many bytes of code the cache keeps before it forgets the oldest.
+const BUDGET: usize = 64 << 20;
+/// How long the compiler cell may spend on one module.
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub(crate) struct BytecodeCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    supervisor: WeakSupervisor,
+    entries: Mutex<Entries>,
+    /// Made on first use; one compile at a time.
+    compiler: Mutex<Option<Cell>>,
+    compiles: AtomicU64,
+}
+
+#[derive(Default)]
+struct Entries {
+    code: HashMap<blake3::Hash, Arc<[u8]>>,
+    order: VecDeque<blake3::Hash>,
+    bytes: usize,
+}
+
+impl BytecodeCache {
+    pub(crate) fn new(supervisor: WeakSupervisor) -> BytecodeCache {
+        BytecodeCache {
+            inner: Arc::new(Inner {
+                supervisor,
+                entries: Mutex::default(),
+                compiler: Mutex::new(None),
+                compiles: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// How many modules the compiler cell has compiled.
+    pub(crate) fn compiles(&self) -> u64 {
+        self.inner.compiles.load(Ordering::Relaxed)
+    }
+
+    /// The code for `source` shown as `filename`, from the cache or the compiler cell. `None` if
+    /// it does not compile (the cell compiles it itself and raises the `SyntaxError`), or if the
+    /// compiler is busy with another cell's module (the cell compiles it itself, uncached).
+    pub(crate) fn get_or_compile(&self, filename: &str, source: &str) -> Option<Arc<[u8]>> {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"padcell bytecode\0");
+        hasher.update(&(filename.len() as u64).to_le_bytes());
+        hasher.update(filename.as_bytes());
+        hasher.update(source.as_bytes());
+        let key = hasher.finalize();
+        if let Some(code) = self.lock_entries().code.get(&key) {
+            return Some(code.clone());
+        }
+        let mut compiler = self.inner.compiler.try_lock().ok()?;
+        if compiler.is_none() {
+            *compiler = self.make_compiler();
+        }
+        let cell = compiler.as_mut()?;
+        let code: Arc<[u8]> = match cell.compile(filename, source) {
+            Ok(code) => code.into(),
+            Err(_) => {
+                // A syntax error leaves the compiler as it was; a limit or a trap ends it.
+                if cell.is_spent() {
+                    *compiler = None;
+                }
+                return None;
+            }
+        };
+        self.inner.compiles.fetch_add(1, Ordering::Relaxed);
+        self.insert(key, code.clone());
+        Some(code)
+    }
+
+    fn make_compiler(&self) -> Option<Cell> {
+        let supervisor = self.inner.supervisor.upgrade()?;
+        let limits = Limits { timeout: COMPILE_TIMEOUT, ..Limits::default() };
+        supervisor.cell().policy(Policy::new().with_limits(limits)).compiler().build().ok()
+    }
+
+    fn insert(&self, key: blake3::Hash, code: Arc<[u8]>) {
+        let mut entries = self.lock_entries();
+        if code.len() > BUDGET || entries.code.contains_key(&key) {
+            return;
+        }
+        entries.bytes += code.len();
+        entries.code.insert(key, code);
+        entries.order.push_back(key);
+        while entries.bytes > BUDGET {
+            let Some(oldest) = entries.order.pop_front() else { break };
+            if let Some(old) = entries.code.remove(&oldest) {
+                entries.bytes -= old.len();
+            }
+        }
+    }
+
+    fn lock_entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        self.inner.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

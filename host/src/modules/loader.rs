@@ -1,0 +1,181 @@
+//! A cell's module loader: answers the guest's [`Ask::Import`] and [`Ask::FindModule`] from the
+//! cell's [`ModulePolicy`], reading sources through cap-std.
+
+use super::name::module_parts;
+use super::{AllowList, BytecodeCache, ModulePolicy, ModuleRoot};
+use crate::abi::{Answer, Ask, MAX_MODULE_SOURCE, Value};
+use crate::fs::{CellFs, Mount, Route};
+use crate::policy::{Access, PolicyError};
+use anyhow::Result;
+use cap_std::ambient_authority;
+use std::io::Read;
+use std::sync::Arc;
+
+pub(crate) struct ModuleLoader {
+    fs: Arc<CellFs>,
+    allow_list: AllowList,
+    roots: Vec<OpenRoot>,
+    names: Value,
+    bytecode: Option<BytecodeCache>,
+}
+
+/// A module root, opened for one cell.
+enum OpenRoot {
+    /// Inside directory grant `mount`, at `rel` below it; shown as `shown`.
+    Guest { shown: String, mount: Arc<Mount>, rel: String },
+    /// A loader-only host directory, shown as `<label>`.
+    Loader { shown: String, dir: cap_std::fs::Dir },
+}
+
+/// A module file found in a root.
+struct Found<'r> {
+    root: &'r OpenRoot,
+    /// Relative to the root, `/`-separated.
+    rel: String,
+    package: bool,
+}
+
+impl ModuleLoader {
+    /// Opens `policy`'s roots for the cell whose filesystem is `fs`. A guest root must lie inside
+    /// a directory grant.
+    pub(crate) fn new(fs: Arc<CellFs>, policy: &ModulePolicy, bytecode: Option<BytecodeCache>) -> Result<ModuleLoader> {
+        let mut roots = Vec::new();
+        for root in &policy.roots {
+            roots.push(match root {
+                ModuleRoot::Guest(path) => match fs.route(path) {
+                    Route::Grant { mount, rel } => OpenRoot::Guest { shown: path.to_string(), mount, rel },
+                    _ => {
+                        return Err(PolicyError(format!("module root {path} does not lie inside a directory grant")).into());
+                    }
+                },
+                ModuleRoot::Loader { host, label } => {
+                    let dir = cap_std::fs::Dir::open_ambient_dir(host, ambient_authority())
+                        .map_err(|e| anyhow::anyhow!("opening module root <{label}>: {e}"))?;
+                    OpenRoot::Loader { shown: format!("<{label}>"), dir }
+                }
+            });
+        }
+        Ok(ModuleLoader { fs, allow_list: policy.allow_list.clone(), roots, names: policy.names.to_value(), bytecode })
+    }
+
+    /// Answers one question from the guest.
+    pub(crate) fn answer(&self, what: Ask, question: &Value) -> Answer {
+        let name = match question {
+            Value::Str(name) => name.as_str(),
+            _ if what == Ask::Names => return Answer::Value(self.names.clone()),
+            _ => return Answer::Refused("the question needs a module name".to_owned()),
+        };
+        let Some(parts) = module_parts(name) else {
+            return Answer::Refused(format!("{:?} is not a module name", truncate(name)));
+        };
+        match what {
+            Ask::Names => Answer::Value(self.names.clone()),
+            Ask::Import => self.check_import(name, parts[0]),
+            Ask::FindModule => self.find_module(name, &parts),
+        }
+    }
+
+    /// May applet code import top-level module `top`?
+    fn check_import(&self, name: &str, top: &str) -> Answer {
+        if self.allow_list.is_denied(top) {
+            return self.refuse(name, format!("import of '{top}' refused: the cell's policy denies module '{top}'"));
+        }
+        if self.allow_list.is_allowed(top) || self.find_top(top).is_some() {
+            return Answer::Value(Value::None);
+        }
+        self.refuse(
+            name,
+            format!("import of '{top}' refused: it is not on the cell's module allow-list and no module root has it"),
+        )
+    }
+
+    fn find_module(&self, name: &str, parts: &[&str]) -> Answer {
+        if self.allow_list.is_denied(parts[0]) {
+            return self.refuse(name, format!("import of '{}' refused: the cell's policy denies module '{}'", parts[0], parts[0]));
+        }
+        let Some(root) = self.find_top(parts[0]) else {
+            return Answer::Value(Value::None);
+        };
+        let dir = parts.join("/");
+        let found = [(format!("{dir}/__init__.py"), true), (format!("{dir}.py"), false)]
+            .into_iter()
+            .find(|(rel, _)| root.is_file(rel))
+            .map(|(rel, package)| Found { root, rel, package });
+        match found {
+            Some(found) => self.load(name, &found),
+            None => Answer::Value(Value::None),
+        }
+    }
+
+    /// The first root that has `top` as a package or a module: the one it is imported from, with
+    /// all its submodules.
+    fn find_top(&self, top: &str) -> Option<&OpenRoot> {
+        self.roots.iter().find(|root| root.is_file(&format!("{top}/__init__.py")) || root.is_file(&format!("{top}.py")))
+    }
+
+    fn load(&self, name: &str, found: &Found<'_>) -> Answer {
+        let filename = format!("{}/{}", found.root.shown(), found.rel);
+        if let OpenRoot::Guest { .. } = found.root {
+            let path = crate::fs::GuestPath::parse_absolute(&filename);
+            if let Ok(path) = path {
+                if let Err(rule) = self.fs.ask_hook(&path, Access::ReadOnly) {
+                    return self.refuse(name, rule);
+                }
+            }
+        }
+        let source = match found.root.read(&found.rel) {
+            Ok(source) => source,
+            Err(why) => return self.refuse(name, format!("cannot import '{name}' from {filename}: {why}")),
+        };
+        let code = self.bytecode.as_ref().and_then(|cache| cache.get_or_compile(&filename, &source));
+        let entry = |key: &str, value: Value| (Value::Str(key.to_owned()), value);
+        Answer::Value(Value::Dict(vec![
+            entry("filename", Value::Str(filename)),
+            entry("source", Value::Str(source)),
+            entry("package", Value::Bool(found.package)),
+            entry("code", code.map_or(Value::None, |c| Value::Bytes(c.to_vec()))),
+        ]))
+    }
+
+    /// Audits a refused import and returns the rule for the guest's `ImportError`.
+    fn refuse(&self, name: &str, rule: String) -> Answer {
+        self.fs.audit("import", name, Access::ReadOnly, &rule);
+        Answer::Refused(rule)
+    }
+}
+
+impl OpenRoot {
+    fn shown(&self) -> &str {
+        match self {
+            OpenRoot::Guest { shown, .. } | OpenRoot::Loader { shown, .. } => shown,
+        }
+    }
+
+    fn is_file(&self, rel: &str) -> bool {
+        match self {
+            OpenRoot::Guest { mount, rel: base, .. } => mount.cap.metadata(format!("{base}/{rel}")),
+            OpenRoot::Loader { dir, .. } => dir.metadata(rel),
+        }
+        .is_ok_and(|m| m.is_file())
+    }
+
+    /// Reads a module's source: UTF-8, at most [`MAX_MODULE_SOURCE`] bytes.
+    fn read(&self, rel: &str) -> Result<String, String> {
+        let file = match self {
+            OpenRoot::Guest { mount, rel: base, .. } => mount.cap.open(format!("{base}/{rel}")),
+            OpenRoot::Loader { dir, .. } => dir.open(rel),
+        };
+        let mut bytes = Vec::new();
+        file.and_then(|f| f.take(MAX_MODULE_SOURCE as u64 + 1).read_to_end(&mut bytes))
+            .map_err(|e| e.kind().to_string())?;
+        if bytes.len() > MAX_MODULE_SOURCE {
+            return Err(format!("the source is larger than the {} MiB limit", MAX_MODULE_SOURCE >> 20));
+        }
+        String::from_utf8(bytes).map_err(|_| "the source is not UTF-8".to_owned())
+    }
+}
+
+/// A hostile name, cut short for a message.
+fn truncate(name: &str) -> String {
+    name.chars().take(64).collect()
+}
