@@ -2,8 +2,8 @@
 
 mod common;
 
-use common::{padcell, supervisor, workspace};
-use padcell::{CacheEvent, CellError, Input, Supervisor, Value};
+use common::{may_recurse, padcell, supervisor, workspace};
+use padcell::{CacheEvent, CellError, Input, Policy, Supervisor, Value};
 use std::sync::{Arc, Mutex};
 
 // ---- the CLI -------------------------------------------------------------------------------
@@ -303,7 +303,7 @@ fn a_corrupt_cache_entry_is_detected_and_rebuilt() {
 #[test]
 fn a_cell_stopped_inside_the_sandbox_is_spent_but_the_supervisor_goes_on() {
     // Recursion past the wasm stack is a trap inside the cell, reported as the stack limit.
-    let mut cell = supervisor().cell().build().unwrap();
+    let mut cell = supervisor().cell().policy(may_recurse(Policy::new())).build().unwrap();
     let err = cell
         .exec("import sys\nsys.setrecursionlimit(10**8)\ndef dive(n):\n    return dive(n + 1)\ndive(0)")
         .unwrap_err();

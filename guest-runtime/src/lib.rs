@@ -26,9 +26,18 @@ const LOADER: &str = include_str!("loader.py");
 struct GuestCell {
     interpreter: Interpreter,
     main: Scope,
-    /// loader.py's `r_import` and `r_unload`, out of the applet's reach.
+    internals: Internals,
+}
+
+/// Functions the host's requests use, held here out of the applet's reach and taken before
+/// loader.py shapes the import system.
+struct Internals {
+    /// loader.py's `r_import` and `r_unload`.
     r_import: PyObjectRef,
     r_unload: PyObjectRef,
+    /// prelude.py's traceback formatter.
+    format_exception: PyObjectRef,
+    marshal_dumps: PyObjectRef,
 }
 
 thread_local! {
@@ -54,15 +63,21 @@ pub extern "C" fn padcell_init() -> u32 {
     let interpreter = build_interpreter();
     let started = interpreter.enter(|vm| {
         vm.run_string(vm.new_scope_with_builtins(), PRELUDE, "<padcell prelude>")?;
+        let format_exception = vm.import("_padcell", 0)?.get_attr("format_exception", vm)?;
+        let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
         let loader = vm.new_scope_with_builtins();
         vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
-        let r_import = loader.globals.get_item("r_import", vm)?;
-        let r_unload = loader.globals.get_item("r_unload", vm)?;
-        Ok::<_, PyBaseExceptionRef>((vm.new_scope_with_main()?, r_import, r_unload))
+        let internals = Internals {
+            r_import: loader.globals.get_item("r_import", vm)?,
+            r_unload: loader.globals.get_item("r_unload", vm)?,
+            format_exception,
+            marshal_dumps,
+        };
+        Ok::<_, PyBaseExceptionRef>((vm.new_scope_with_main()?, internals))
     });
     match started {
-        Ok((main, r_import, r_unload)) => {
-            CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main, r_import, r_unload }));
+        Ok((main, internals)) => {
+            CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main, internals }));
             0
         }
         Err(_) => 1,
@@ -129,15 +144,13 @@ fn run(vm: &VirtualMachine, cell: &GuestCell, op: Op, request: &Request) -> Stat
             .map_err(|err| err.into_pyexception(vm, Some(&request.source)))
     };
     let name = || vm.ctx.new_str(request.source.as_str());
+    let internals = &cell.internals;
     let result: PyResult<Option<abi::Value>> = (|| match op {
         Op::Exec => vm.run_code_obj(compile(Mode::Exec)?, cell.main.clone()).map(|_| None),
         Op::Eval => value::to_value(vm, &vm.run_code_obj(compile(Mode::Eval)?, cell.main.clone())?).map(Some),
-        Op::Compile => {
-            let dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
-            value::to_value(vm, &dumps.call((compile(Mode::Exec)?,), vm)?).map(Some)
-        }
-        Op::Import => cell.r_import.call((name(), cell.main.globals.clone()), vm).map(|_| None),
-        Op::Unload => cell.r_unload.call((name(),), vm).map(|_| None),
+        Op::Compile => value::to_value(vm, &internals.marshal_dumps.call((compile(Mode::Exec)?,), vm)?).map(Some),
+        Op::Import => internals.r_import.call((name(), cell.main.globals.clone()), vm).map(|_| None),
+        Op::Unload => internals.r_unload.call((name(),), vm).map(|_| None),
     })();
     flush_stdio(vm);
     match result {
@@ -154,16 +167,14 @@ fn run(vm: &VirtualMachine, cell: &GuestCell, op: Op, request: &Request) -> Stat
             Status::Exit
         }
         Err(exc) => {
-            host::reply(&Reply::Exception(describe(vm, &exc, request)));
+            host::reply(&Reply::Exception(describe(vm, &internals.format_exception, &exc, request)));
             Status::Exception
         }
     }
 }
 
-fn describe(vm: &VirtualMachine, exc: &PyBaseExceptionRef, request: &Request) -> Exception {
-    let formatted = vm.import("_padcell", 0).and_then(|m| m.get_attr("format_exception", vm)).and_then(|f| {
-        f.call((exc.clone(), request.filename.clone(), request.source.clone()), vm)
-    });
+fn describe(vm: &VirtualMachine, format: &PyObjectRef, exc: &PyBaseExceptionRef, request: &Request) -> Exception {
+    let formatted = format.call((exc.clone(), request.filename.clone(), request.source.clone()), vm);
     let traceback = match formatted.and_then(|t| t.str(vm)) {
         Ok(t) => t.to_string_lossy().into_owned(),
         Err(_) => {

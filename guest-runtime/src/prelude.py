@@ -41,24 +41,35 @@ if not hasattr(os, "chmod"):
     del chmod
 del _name, _original, _wrapped, _support, _set, _explain
 
+import linecache as _linecache, traceback as _traceback
+
 def _format_exception(exc, filename, source):
     """The traceback as CPython prints it, with source lines only from what the host sent (the
-    request and modules from roots):
-    rendering a traceback must not make the interpreter go looking for files."""
-    import linecache, traceback
+    request and modules from roots): rendering a traceback must not make the interpreter go
+    looking for files. padcell's own frames are left out, as CPython leaves out importlib's."""
     known = {name: text.splitlines(keepends=True) for name, text in getattr(_padcell, "module_sources", {}).items()}
     known[filename] = source.splitlines(keepends=True)
     def getline(name, lineno, module_globals=None):
         lines = known.get(name, ())
         return lines[lineno - 1] if 1 <= lineno <= len(lines) else ""
-    saved = linecache.getline, linecache.lazycache, linecache.checkcache
-    linecache.getline = getline
-    linecache.lazycache = lambda *args, **kwargs: False
-    linecache.checkcache = lambda *args, **kwargs: None
+    def prune(te, seen):
+        if te is None or id(te) in seen:
+            return
+        seen.add(id(te))
+        frames = [f for f in te.stack if not f.filename.startswith("<padcell ")]
+        te.stack = _traceback.StackSummary.from_list(frames)
+        for chained in (te.__cause__, te.__context__, *(getattr(te, "exceptions", None) or ())):
+            prune(chained, seen)
+    saved = _linecache.getline, _linecache.lazycache, _linecache.checkcache
+    _linecache.getline = getline
+    _linecache.lazycache = lambda *args, **kwargs: False
+    _linecache.checkcache = lambda *args, **kwargs: None
     try:
-        return "".join(traceback.format_exception(exc))
+        te = _traceback.TracebackException.from_exception(exc)
+        prune(te, set())
+        return "".join(te.format())
     finally:
-        linecache.getline, linecache.lazycache, linecache.checkcache = saved
+        _linecache.getline, _linecache.lazycache, _linecache.checkcache = saved
 
 _padcell.format_exception = _format_exception
 del _format_exception

@@ -241,6 +241,15 @@ impl Cell {
         match (Status::from_u32(status), reply) {
             (Some(Status::Ok), None) if matches!(op, Op::Exec | Op::Import | Op::Unload) => Ok(None),
             (Some(Status::Ok), Some(Reply::Value(v))) if matches!(op, Op::Eval | Op::Compile) => Ok(Some(v)),
+            // The limiter refused memory and the interpreter raised MemoryError instead of
+            // aborting: that is the memory limit too, and it ends the cell as a trap would.
+            (Some(Status::Exception), Some(Reply::Exception(e)))
+                if e.type_name == "MemoryError" && self.control.memory_refused.load(std::sync::atomic::Ordering::Relaxed) =>
+            {
+                let exceeded = self.limits.exceeded(LimitKind::Memory);
+                self.spent = Some(exceeded.to_string());
+                Err(CellError::Limit(exceeded))
+            }
             (Some(Status::Exception), Some(Reply::Exception(e))) => Err(CellError::Exception(e)),
             (Some(Status::Exit), Some(Reply::Exit(code))) => Err(CellError::Exit(code)),
             (status, reply) => Err(CellError::Host(anyhow!(

@@ -60,3 +60,19 @@ pub fn padcell(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
 pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
+
+/// A policy whose applet may raise the recursion limit (the defaults hide
+/// `sys.setrecursionlimit`), to reach the wasm stack limit.
+pub fn may_recurse(policy: padcell::Policy) -> padcell::Policy {
+    let names = policy.modules().names.clone().allow_sys("setrecursionlimit").expect("a valid name");
+    let modules = policy.modules().clone().names(names);
+    policy.with_modules(modules)
+}
+
+/// Every module of the interpreter, and all of `sys` and `os`, visible to applet code: the
+/// filesystem tests show the host's wall holding without the loader's shaping in front of it.
+pub fn unshaped(policy: padcell::Policy) -> padcell::Policy {
+    let names = policy.modules().names.clone().allow_sys("*").and_then(|n| n.allow_os("*")).expect("valid names");
+    let modules = policy.modules().clone().allow("*").expect("valid name").names(names);
+    policy.with_modules(modules)
+}
