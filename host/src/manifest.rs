@@ -80,7 +80,7 @@ pub struct ModuleFlags {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, clap::Args)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub struct NameFlags {
-    /// Remove this builtin from the cell [default hidden: breakpoint, help]
+    /// Remove this builtin from the cell [default hidden: breakpoint]
     #[serde(default)]
     #[arg(long, value_name = "NAME")]
     pub hide_builtin: Vec<String>,

@@ -9,9 +9,9 @@ use crate::abi::Value;
 use crate::policy::PolicyError;
 use std::collections::BTreeSet;
 
-/// Builtins a cell has none of by default: the debugger hook and the interactive help, which
-/// would look for files and a terminal.
-pub const DEFAULT_HIDDEN_BUILTINS: &[&str] = &["breakpoint", "help"];
+/// Builtins a cell has none of by default: the debugger hook, which would start pdb on the
+/// cell's stdin. (A cell has no site module, so `help`, `exit` and `quit` never exist.)
+pub const DEFAULT_HIDDEN_BUILTINS: &[&str] = &["breakpoint"];
 
 /// `sys` names applet code sees by default: facts about the interpreter, stdio, `argv` and
 /// `exit`. Not `modules`, `path`, `meta_path`, `_getframe`, `settrace` or `setrecursionlimit`.
