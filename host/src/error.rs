@@ -91,7 +91,8 @@ pub(crate) fn trap_message(err: &anyhow::Error) -> String {
         out.push_str("\nwasm backtrace:");
         for (i, frame) in frames.iter().take(TRAP_FRAMES).enumerate() {
             match frame.func_name() {
-                Some(name) => write!(out, "\n  {i:>2}: {name}"),
+                // Rust guests' frames arrive mangled; `{:#}` drops the hash suffix.
+                Some(name) => write!(out, "\n  {i:>2}: {:#}", rustc_demangle::demangle(name)),
                 None => write!(out, "\n  {i:>2}: <wasm function {}>", frame.func_index()),
             }
             .ok();
