@@ -5,7 +5,9 @@
 mod common;
 
 use common::padcell;
-use padcell::{Access, CacheEvent, CellError, Grant, Input, LimitKind, Limits, ModuleKind, Policy, Supervisor, WasiModule};
+use padcell::{
+    Access, CacheEvent, CellError, Grant, Input, LimitKind, Limits, MissingImports, ModuleKind, Policy, Supervisor, WasiModule,
+};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -37,9 +39,11 @@ const TRAP: &str = r#"(module (memory (export "memory") 1)
   (func $outer (call $inner))
   (func (export "_start") (call $outer)))"#;
 
-/// Imports a function no host provides.
+/// Imports two functions no host provides, and one it does.
 const MISSILES: &str = r#"(module
   (import "env" "launch_missiles" (func (param i32)))
+  (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "sock_launch" (func))
   (memory (export "memory") 1) (func (export "_start")))"#;
 
 /// Creates `/data/new.txt` (path_open on the root preopen, fd 3) and exits with the errno.
@@ -91,16 +95,24 @@ fn a_module_is_known_by_its_magic_whatever_its_name() {
 }
 
 #[test]
-fn a_module_that_imports_what_the_host_lacks_is_refused_naming_the_import() {
+fn a_module_that_imports_what_the_host_lacks_is_refused_naming_the_imports() {
     let dir = tempfile::tempdir().unwrap();
     let run = padcell(&["run", &module_file(dir.path(), "missiles.wat", MISSILES)], b"", &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("missiles.wat imports what the host does not provide"), "{}", run.stderr);
-    assert!(run.stderr.contains("`env::launch_missiles`"), "{}", run.stderr);
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    // The same refusal from the library, before anything runs.
+    let line = "padcell: missiles.wat imports what the host does not provide: env::launch_missiles, \
+                wasi_snapshot_preview1::sock_launch\n";
+    assert_eq!(run.stderr, line);
+    // The same refusal from the library, typed, before anything runs.
     let err = WasiModule::new(supervisor(), "m.wat", MISSILES.as_bytes()).err().expect("refused");
-    assert!(format!("{err:#}").contains("env::launch_missiles"), "{err:#}");
+    let missing = err.downcast_ref::<MissingImports>().expect("a typed refusal");
+    assert_eq!(missing.imports, ["env::launch_missiles", "wasi_snapshot_preview1::sock_launch"]);
+    // An import that exists with another type is refused too, named by wasmtime.
+    let wrong = r#"(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i64)))
+      (memory (export "memory") 1) (func (export "_start")))"#;
+    let err = WasiModule::new(supervisor(), "wrong.wat", wrong.as_bytes()).err().expect("refused");
+    let message = format!("{err:#}");
+    assert!(message.starts_with("wrong.wat imports a host function with the wrong type"), "{message}");
+    assert!(message.contains("wasi_snapshot_preview1::proc_exit"), "{message}");
 }
 
 #[test]

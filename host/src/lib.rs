@@ -51,7 +51,7 @@ pub use raw::{RawCell, RawModule};
 pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};
 pub use supervisor::{Supervisor, SupervisorBuilder};
 pub use wasi_command::{WasiCommand, WasiCommandBuilder};
-pub use wasi_module::{WasiModule, is_wasm_module};
+pub use wasi_module::{MissingImports, WasiModule, is_wasm_module};
 
 /// CLI exit status for an uncaught Python exception.
 pub const EXIT_EXCEPTION: i32 = 1;

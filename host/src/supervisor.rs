@@ -9,6 +9,7 @@ use crate::host_functions;
 use crate::module_cache::{CacheEvent, ModuleCache, ModuleKind};
 use crate::state::CellState;
 use anyhow::{Context, Result};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,6 +26,8 @@ struct Inner {
     /// `None` for a supervisor of plain WASI modules only.
     interpreter: Option<Interpreter>,
     linker: Linker<CellState>,
+    /// Every (module, name) the linker defines: what a module may import.
+    provided: BTreeSet<(String, String)>,
     cache: ModuleCache,
     on_cache_event: CacheEventSink,
     next_cell_id: AtomicU64,
@@ -107,6 +110,11 @@ impl Supervisor {
         &self.inner.linker
     }
 
+    /// Whether the host provides the import `module::name` (of some type).
+    pub fn provides(&self, module: &str, name: &str) -> bool {
+        self.inner.provided.contains(&(module.to_owned(), name.to_owned()))
+    }
+
     pub(crate) fn instance_pre(&self) -> Result<&InstancePre<CellState>> {
         match &self.inner.interpreter {
             Some(interpreter) => Ok(&interpreter.pre),
@@ -175,6 +183,10 @@ impl SupervisorBuilder {
         let cache = ModuleCache::new(self.cache_dir);
         let mut linker = Linker::new(&engine);
         host_functions::add_to_linker(&mut linker)?;
+        // The linker names its definitions only to a store; a throwaway one serves.
+        let mut store = wasmtime::Store::new(&engine, CellState::inert()?);
+        let provided = linker.iter(&mut store).map(|(m, n, _)| (m.to_owned(), n.to_owned())).collect();
+        drop(store);
         let interpreter = match self.interpreter {
             true => {
                 let kind = ModuleKind::Interpreter;
@@ -190,6 +202,7 @@ impl SupervisorBuilder {
             engine,
             interpreter,
             linker,
+            provided,
             cache,
             on_cache_event: self.on_cache_event,
             next_cell_id: AtomicU64::new(0),

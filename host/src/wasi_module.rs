@@ -15,6 +15,16 @@ use wasmtime::{ExternType, InstancePre};
 /// The export a WASI command starts at.
 pub(crate) const START: &str = "_start";
 
+/// A module imports what the host does not provide; it was refused before anything of it ran.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{module} imports what the host does not provide: {}", .imports.join(", "))]
+pub struct MissingImports {
+    /// The module's name.
+    pub module: String,
+    /// Each missing import as `module::name`.
+    pub imports: Vec<String>,
+}
+
 /// A WASI command compiled for a supervisor's engine and linked against its host functions.
 pub struct WasiModule {
     supervisor: Supervisor,
@@ -32,20 +42,29 @@ impl WasiModule {
         WasiModule::new(supervisor, &name, &bytes)
     }
 
-    /// Compiles `wasm` (binary or text) under `name`, its `argv[0]`. Refused, naming the import,
-    /// if it imports anything the host does not provide, and refused if it is not a command.
+    /// Compiles `wasm` (binary or text) under `name`, its `argv[0]`. Refused with
+    /// [`MissingImports`] if it imports anything the host does not provide, and refused if it is
+    /// not a command or an import has the wrong type.
     pub fn new(supervisor: &Supervisor, name: &str, wasm: &[u8]) -> Result<WasiModule> {
         let module = supervisor.compile_module(wasm).with_context(|| format!("{name} is not a valid wasm module"))?;
+        let imports: Vec<String> = module
+            .imports()
+            .filter(|i| !supervisor.provides(i.module(), i.name()))
+            .map(|i| format!("{}::{}", i.module(), i.name()))
+            .collect();
+        if !imports.is_empty() {
+            return Err(MissingImports { module: name.to_owned(), imports }.into());
+        }
         match module.get_export(START) {
             Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
             Some(_) => bail!("{name} exports `{START}` with the wrong type (a WASI command's is `() -> ()`)"),
             None => bail!("{name} is not a WASI command: it exports no `{START}` function"),
         }
-        // wasmtime's error names the first import it cannot satisfy, as `module::name`.
+        // Every import exists; wasmtime names one whose type differs.
         let pre = supervisor
             .linker()
             .instantiate_pre(&module)
-            .with_context(|| format!("{name} imports what the host does not provide"))?;
+            .with_context(|| format!("{name} imports a host function with the wrong type"))?;
         Ok(WasiModule { supervisor: supervisor.clone(), name: name.to_owned(), pre })
     }
 
