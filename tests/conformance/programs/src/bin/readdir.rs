@@ -1,5 +1,5 @@
 //! fd_readdir with cookies: a directory of 25 entries read through buffers too small for it,
-//! resumed at every `d_next`, and restarted from a cookie in the middle.
+//! resumed at every `d_next`, and restarted from a cookie in the middle; and the root.
 
 use padcell_conformance_programs::*;
 use std::collections::BTreeSet;
@@ -74,6 +74,14 @@ fn main() {
     // The last cookie gives nothing.
     let last = whole.last().map(|e| e.2).unwrap_or_default();
     c.eq(entries(dir, last, 256).map(|e| e.len()), Ok(0), "reading from the last cookie");
+    // The root lists the grant as a directory, also one entry per call (in padcell the root is
+    // a virtual directory above the grants, with cookies of its own).
+    for buf_len in [30, 4096] {
+        let root = entries(ROOT, 0, buf_len).unwrap_or_default();
+        let rw = root.iter().find(|e| e.0 == "rw").map(|e| e.1);
+        c.eq(rw, Some(wasi::FILETYPE_DIRECTORY.raw()), &format!("the root lists rw as a directory ({buf_len}-byte reads)"));
+        c.check(root.iter().any(|e| e.0 == "."), "the root lists '.'");
+    }
     // A file is not a directory.
     let file = open(ROOT, "rw/list/file-00-", 0, RO, 0).expect("open a listed file");
     let mut buf = [0u8; 128];
