@@ -57,8 +57,24 @@ const CREATE_IN_DATA: &str = r#"(module
     (call $exit (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 12)
       (i32.const 1) (i64.const 64) (i64.const 64) (i32.const 0) (i32.const 200)))))"#;
 
+/// Opens `/data` (fd 3 is the root preopen) until that fails, and exits with the errno.
+const HOARD: &str = r#"(module
+  (import "wasi_snapshot_preview1" "path_open"
+    (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 100) "data")
+  (func (export "_start") (local $errno i32)
+    (loop $again
+      (local.set $errno (call $open (i32.const 3) (i32.const 0) (i32.const 100) (i32.const 4)
+        (i32.const 2) (i64.const 0) (i64.const 0) (i32.const 0) (i32.const 200)))
+      (br_if $again (i32.eqz (local.get $errno))))
+    (call $exit (local.get $errno))))"#;
+
 /// WASI's errno for "permission denied".
 const ERRNO_ACCES: i32 = 2;
+/// WASI's errno for "too many open files".
+const ERRNO_MFILE: i32 = 33;
 
 fn hello() -> PathBuf {
     padcell_conformance::program("hello")
@@ -160,6 +176,20 @@ fn each_limit_stops_a_module_with_its_exit_code_and_one_line() {
             assert!(run.stdout.starts_with(&"x".repeat(1024)));
         }
     }
+}
+
+#[test]
+fn the_open_files_limit_holds_for_a_module_and_is_audited() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let module = module_file(dir.path(), "hoard.wat", HOARD);
+    let audit = dir.path().join("audit.jsonl");
+    let grant = format!("{}::/data", dir.path().join("data").display());
+    let args = ["run", "--max-open-files", "5", "--dir", &grant, "--audit-log", audit.to_str().unwrap(), &module];
+    let run = padcell(&args, b"", &[]);
+    assert_eq!(run.code, ERRNO_MFILE, "{}", run.stderr);
+    let log = std::fs::read_to_string(&audit).unwrap();
+    assert!(log.contains("'/data': too many open files (the cell's limit is 5)"), "{log}");
 }
 
 #[test]
