@@ -1,6 +1,6 @@
 //! The trusted side of padcell: one wasmtime engine, the compiled guest, the module cache, and
-//! the cells made from them. A `Supervisor` is cheap to clone and safe to share across threads; each cell is its own
-//! wasmtime `Store`, so cells share code but never state.
+//! the cells made from them. A `Supervisor` is cheap to clone and safe to share across threads;
+//! each cell is its own wasmtime `Store`, so cells share code but never state.
 
 use crate::audit::{AuditEvent, AuditSink};
 use crate::cell::CellBuilder;

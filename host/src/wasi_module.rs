@@ -10,7 +10,7 @@ use crate::wasi_command::WasiCommandBuilder;
 use crate::state::CellState;
 use anyhow::{Context, Result, bail};
 use std::path::Path;
-use wasmtime::{ExternType, InstancePre};
+use wasmtime::{ExternType, InstancePre, Module};
 
 /// The export a WASI command starts at.
 pub(crate) const START: &str = "_start";
@@ -47,14 +47,7 @@ impl WasiModule {
     /// not a command or an import has the wrong type.
     pub fn new(supervisor: &Supervisor, name: &str, wasm: &[u8]) -> Result<WasiModule> {
         let module = supervisor.compile_module(wasm).with_context(|| format!("{name} is not a valid wasm module"))?;
-        let imports: Vec<String> = module
-            .imports()
-            .filter(|i| !supervisor.provides(i.module(), i.name()))
-            .map(|i| format!("{}::{}", i.module(), i.name()))
-            .collect();
-        if !imports.is_empty() {
-            return Err(MissingImports { module: name.to_owned(), imports }.into());
-        }
+        check_imports(supervisor, &module, name)?;
         match module.get_export(START) {
             Some(ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0 => {}
             Some(_) => bail!("{name} exports `{START}` with the wrong type (a WASI command's is `() -> ()`)"),
@@ -89,6 +82,19 @@ impl WasiModule {
 
     pub(crate) fn instance_pre(&self) -> &InstancePre<CellState> {
         &self.pre
+    }
+}
+
+/// Refuses `module` if it imports anything `supervisor` does not provide, naming every such import.
+pub(crate) fn check_imports(supervisor: &Supervisor, module: &Module, name: &str) -> Result<(), MissingImports> {
+    let imports: Vec<String> = module
+        .imports()
+        .filter(|i| !supervisor.provides(i.module(), i.name()))
+        .map(|i| format!("{}::{}", i.module(), i.name()))
+        .collect();
+    match imports.is_empty() {
+        true => Ok(()),
+        false => Err(MissingImports { module: name.to_owned(), imports }),
     }
 }
 
