@@ -6,10 +6,10 @@
 //! builder was given, the stdio it was handed, and one preopened root `/` (see `fs`).
 
 use crate::abi::{self, Op, Reply, Request, Status, Value};
-use crate::error::{CellError, trap_message};
+use crate::error::{CellError, stopped};
 use crate::input::Input;
 use crate::output::{Output, OutputStream};
-use crate::limits::{CancelHandle, CellControl, LimitKind, LimitTrap, Limits};
+use crate::limits::{CancelHandle, CellControl, LimitKind, Limits};
 use crate::policy::Policy;
 use crate::sandbox::{Sandbox, UNMETERED};
 use crate::state::CellState;
@@ -17,8 +17,7 @@ use crate::supervisor::Supervisor;
 use anyhow::{Context, Result, anyhow};
 use std::path::Path;
 use std::sync::Arc;
-use wasi_common::I32Exit;
-use wasmtime::{Memory, Store, Trap, TypedFunc};
+use wasmtime::{Memory, Store, TypedFunc};
 
 /// How long a cell may take to start its interpreter, however many cells share the CPU.
 const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -111,7 +110,7 @@ impl<'s> CellBuilder<'s> {
         control.start_call(START_TIMEOUT);
         let instance = self
             .supervisor
-            .instance_pre()
+            .instance_pre()?
             .instantiate(&mut store)
             .context("instantiating the interpreter")?;
         let memory = instance
@@ -270,34 +269,12 @@ impl Cell {
 
     /// A call into the guest failed: the instance is in an unknown state and runs nothing more.
     fn spend(&mut self, err: anyhow::Error) -> CellError {
-        if let Some(exit) = err.downcast_ref::<I32Exit>() {
-            self.spent = Some(format!("it exited with status {}", exit.0));
-            return CellError::Exit(exit.0);
-        }
-        if let Some(kind) = self.limit_behind(&err) {
-            let exceeded = self.limits.exceeded(kind);
-            self.spent = Some(exceeded.to_string());
-            return CellError::Limit(exceeded);
-        }
-        self.spent = Some("it trapped".to_owned());
-        CellError::Trap(trap_message(&err))
-    }
-
-    /// Which limit, if any, caused this trap.
-    fn limit_behind(&self, err: &anyhow::Error) -> Option<LimitKind> {
-        if let Some(LimitTrap(kind)) = err.downcast_ref::<LimitTrap>() {
-            return Some(*kind);
-        }
-        match err.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => return Some(LimitKind::Fuel),
-            Some(Trap::StackOverflow) => return Some(LimitKind::Stack),
-            Some(Trap::Interrupt) => return self.control.tripped(),
-            _ => {}
-        }
-        // The guest's allocator aborts when the limiter refuses it memory.
-        if self.control.memory_refused.load(std::sync::atomic::Ordering::Relaxed) {
-            return Some(LimitKind::Memory);
-        }
-        self.control.tripped()
+        let error = stopped(err, &self.control, &self.limits);
+        self.spent = Some(match &error {
+            CellError::Exit(code) => format!("it exited with status {code}"),
+            CellError::Limit(limit) => limit.to_string(),
+            _ => "it trapped".to_owned(),
+        });
+        error
     }
 }

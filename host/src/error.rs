@@ -2,7 +2,8 @@
 //! exception is not a host failure, and `sys.exit(3)` is not a crash.
 
 pub use crate::abi::Exception as PythonException;
-use crate::limits::LimitExceeded;
+use crate::limits::{CellControl, LimitExceeded, LimitKind, LimitTrap, Limits};
+use wasi_common::I32Exit;
 
 /// Why `Cell::exec`, `Cell::eval` or `Cell::exec_file` did not finish normally.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +45,37 @@ impl CellError {
     }
 }
 
+/// What stopped a call into a guest that failed: its own `proc_exit`, a limit, or a trap.
+/// Shared by the interpreter's cells and plain WASI commands, so both report alike.
+pub(crate) fn stopped(err: anyhow::Error, control: &CellControl, limits: &Limits) -> CellError {
+    if let Some(exit) = err.downcast_ref::<I32Exit>() {
+        return CellError::Exit(exit.0);
+    }
+    match limit_behind(&err, control) {
+        Some(kind) => CellError::Limit(limits.exceeded(kind)),
+        None => CellError::Trap(trap_message(&err)),
+    }
+}
+
+/// Which limit, if any, caused this trap.
+fn limit_behind(err: &anyhow::Error, control: &CellControl) -> Option<LimitKind> {
+    use std::sync::atomic::Ordering;
+    if let Some(LimitTrap(kind)) = err.downcast_ref::<LimitTrap>() {
+        return Some(*kind);
+    }
+    match err.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::OutOfFuel) => return Some(LimitKind::Fuel),
+        Some(wasmtime::Trap::StackOverflow) => return Some(LimitKind::Stack),
+        Some(wasmtime::Trap::Interrupt) => return control.tripped(),
+        _ => {}
+    }
+    // A guest's allocator aborts when the limiter refuses it memory.
+    if control.memory_refused.load(Ordering::Relaxed) {
+        return Some(LimitKind::Memory);
+    }
+    control.tripped()
+}
+
 /// How many wasm frames a trap message shows; a stack overflow has tens of thousands.
 const TRAP_FRAMES: usize = 12;
 
@@ -58,7 +90,12 @@ pub(crate) fn trap_message(err: &anyhow::Error) -> String {
         let frames = backtrace.frames();
         out.push_str("\nwasm backtrace:");
         for (i, frame) in frames.iter().take(TRAP_FRAMES).enumerate() {
-            let _ = write!(out, "\n  {i:>2}: {}", frame.func_name().unwrap_or("<unnamed>"));
+            match frame.func_name() {
+                // Rust guests' frames arrive mangled; `{:#}` drops the hash suffix.
+                Some(name) => write!(out, "\n  {i:>2}: {:#}", rustc_demangle::demangle(name)),
+                None => write!(out, "\n  {i:>2}: <wasm function {}>", frame.func_index()),
+            }
+            .ok();
         }
         if frames.len() > TRAP_FRAMES {
             let _ = write!(out, "\n  ... and {} more frames", frames.len() - TRAP_FRAMES);

@@ -22,6 +22,11 @@ pub(crate) fn read_to_string(path: &Path) -> Result<String> {
     dir.read_to_string(name).with_context(|| format!("cannot read {}", path.display()))
 }
 
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    let (dir, name) = parent_and_name(path)?;
+    dir.read(name).with_context(|| format!("cannot read {}", path.display()))
+}
+
 /// Opens `path` for appending, creating it if needed.
 pub fn open_append(path: &Path) -> Result<File> {
     let (dir, name) = parent_and_name(path)?;

@@ -5,7 +5,7 @@
 use crate::limits::{CellControl, LimitTrap, TICK};
 use std::any::Any;
 use std::io::{Cursor, IoSliceMut, Read};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TryRecvError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use wasi_common::file::FileType;
 use wasi_common::pipe::ReadPipe;
@@ -53,6 +53,35 @@ impl PumpedInput {
             .spawn(move || pump(reader, tx))
             .ok();
         PumpedInput { chunks: Mutex::new(rx), pending: Mutex::new(Cursor::new(Vec::new())), control }
+    }
+}
+
+impl PumpedInput {
+    /// Bytes ready to read now, and whether the input has ended; `None` while waiting for more.
+    fn readiness(&self) -> Option<(u64, bool)> {
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let left = (pending.get_ref().len() as u64).saturating_sub(pending.position());
+        if left > 0 {
+            return Some((left, false));
+        }
+        match self.chunks.lock().unwrap_or_else(PoisonError::into_inner).try_recv() {
+            Ok(chunk) => {
+                let bytes = chunk.len() as u64;
+                *pending = Cursor::new(chunk);
+                Some((bytes, false))
+            }
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some((0, true)),
+        }
+    }
+}
+
+/// Whether a read from `file` would not block: `Some((bytes ready, ended))`, or `None` while
+/// stdin waits for its pump. Everything else a cell reads from (fixed input, files) is ready.
+pub(crate) fn read_readiness(file: &dyn WasiFile) -> Option<(u64, bool)> {
+    match file.as_any().downcast_ref::<PumpedInput>() {
+        Some(input) => input.readiness(),
+        None => Some((file.num_ready_bytes().unwrap_or(0), false)),
     }
 }
 

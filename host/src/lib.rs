@@ -1,9 +1,10 @@
-//! padcell: run untrusted Python applets inside WebAssembly cells.
+//! padcell: run untrusted Python applets, and plain WASI modules, inside WebAssembly cells.
 //!
 //! A [`Supervisor`] owns the wasmtime engine and the compiled interpreter (RustPython built for
 //! wasm32-wasip1). Each [`Cell`] is a separate instance with its own memory, stdio and
 //! `__main__` namespace, and reaches the host only through WASI preview1 and the `padcell` import
-//! module, both served by the host (see [`abi`] for the whole boundary).
+//! module, both served by the host (see [`abi`] for the whole boundary). A [`WasiModule`] is any
+//! WASI preview1 command, run in the same sandbox under the same policy.
 //!
 //! ```no_run
 //! let supervisor = padcell::Supervisor::new()?;
@@ -33,6 +34,8 @@ mod sandbox;
 mod sched;
 mod state;
 mod supervisor;
+mod wasi_command;
+mod wasi_module;
 
 pub use abi::Value;
 pub use audit::{AuditEvent, AuditSink};
@@ -42,7 +45,7 @@ pub use guest::{GUEST_HASH, GUEST_WASM};
 pub use input::Input;
 pub use limits::{CancelHandle, LimitExceeded, LimitFlags, LimitKind, Limits};
 pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags};
-pub use module_cache::{CacheEvent, ModuleCache};
+pub use module_cache::{CacheEvent, ModuleCache, ModuleKind};
 pub use modules::{
     ALL as ALL_MODULES, AllowList, DEFAULT_ALLOWED, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, ModulePolicy,
     ModuleRoot, RestrictedNames,
@@ -52,6 +55,8 @@ pub use output::Output;
 pub use raw::{RawCell, RawModule};
 pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};
 pub use supervisor::{Supervisor, SupervisorBuilder};
+pub use wasi_command::{WasiCommand, WasiCommandBuilder};
+pub use wasi_module::{MissingImports, WasiModule, is_wasm_module};
 
 /// CLI exit status for an uncaught Python exception.
 pub const EXIT_EXCEPTION: i32 = 1;

@@ -1,9 +1,13 @@
-//! The `padcell` command line: `padcell run FILE.py [ARGS...]`, `padcell run -c CODE [ARGS...]`
-//! and `padcell run DIR [ARGS...]` for an applet described by `DIR/applet.toml`.
+//! The `padcell` command line: `padcell run FILE.py [ARGS...]`, `padcell run -c CODE [ARGS...]`,
+//! `padcell run MODULE.wasm [ARGS...]` for a plain WASI command, and `padcell run DIR [ARGS...]`
+//! for an applet described by `DIR/applet.toml`.
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
-use padcell::{CacheEvent, CellError, Input, LimitFlags, Limits, Manifest, Output, Policy, PolicyFlags, Supervisor};
+use padcell::{
+    CacheEvent, CellError, Input, LimitFlags, Limits, Manifest, ModuleKind, Output, Policy, PolicyFlags, Supervisor,
+    WasiModule,
+};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,7 +15,7 @@ use std::sync::Mutex;
 const EXIT_CODES: &str = "\
 Exit status:
   0    the applet finished
-  n    the applet called sys.exit(n)
+  n    the applet called sys.exit(n), or the WASI module called proc_exit(n)
   1    the applet raised an exception it did not catch (the traceback is on stderr)
   2    usage error, or the host could not do what was asked (one line on stderr)
   120  the cell was cancelled
@@ -20,10 +24,11 @@ Exit status:
   123  the cell exceeded its output limit (--max-output)
   124  the cell exceeded its time limit (--timeout)
   125  the cell exhausted its stack (recursion too deep)
-  134  the cell trapped: it crashed inside the sandbox (the host is unharmed)
+  134  the cell trapped: it crashed inside the sandbox (the host is unharmed); the wasm
+       backtrace is on stderr
 A limit prints one line naming it, e.g. `padcell: cell exceeded its time limit (2s)`.";
 
-/// Run untrusted Python in a WebAssembly cell.
+/// Run untrusted Python, or a plain WASI module, in a WebAssembly cell.
 #[derive(Parser)]
 #[command(name = "padcell", version, about, after_help = EXIT_CODES)]
 struct Cli {
@@ -37,7 +42,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a Python file, an applet directory (DIR/applet.toml), or code given with -c, in a new cell
+    /// Run a Python file, a WASI module (.wasm/.wat), an applet directory (DIR/applet.toml), or code
+    /// given with -c, in a new cell
     #[command(after_help = EXIT_CODES)]
     Run {
         /// Program passed in as a string (sys.argv[0] is '-c')
@@ -86,8 +92,8 @@ enum Command {
         #[arg(long = "max-open-files", value_name = "N")]
         max_open_files: Option<u32>,
 
-        /// FILE.py or DIR, then the arguments the applet sees in sys.argv[1:]
-        #[arg(value_name = "FILE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+        /// FILE.py, MODULE.wasm or DIR, then the arguments the program sees after its argv[0]
+        #[arg(value_name = "FILE|MODULE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
 }
@@ -131,7 +137,7 @@ fn run(cli: Cli) -> Result<i32> {
         }
         None => {
             let Some((target, rest)) = args.split_first() else {
-                bail!("run needs FILE.py, DIR or -c CODE (see padcell run --help)");
+                bail!("run needs FILE.py, MODULE.wasm, DIR or -c CODE (see padcell run --help)");
             };
             let target_path = PathBuf::from(target);
             if target_path.is_dir() {
@@ -140,32 +146,23 @@ fn run(cli: Cli) -> Result<i32> {
                 let policy = manifest.flags.apply(Policy::new(), &target_path)?;
                 let limits = manifest.limits.apply(Limits::default())?;
                 let audit_log = audit_log.or_else(|| manifest.audit_log.as_ref().map(|f| target_path.join(f)));
-                let argv = std::iter::once(main.to_string_lossy().into_owned())
-                    .chain(manifest.args.iter().cloned())
-                    .chain(rest.iter().cloned())
-                    .collect();
-                (argv, Program::File(main), policy, limits, audit_log)
+                let main_arg = main.to_string_lossy().into_owned();
+                let argv = std::iter::once(main_arg).chain(manifest.args.iter().cloned()).chain(rest.iter().cloned());
+                (argv.collect(), Program::file(main), policy, limits, audit_log)
             } else {
-                (args.clone(), Program::File(target_path), Policy::new(), Limits::default(), audit_log)
+                (args.clone(), Program::file(target_path), Policy::new(), Limits::default(), audit_log)
             }
         }
     };
     // The command line's flags add to that.
     let policy = flags.apply(base_policy, Path::new("."))?.with_limits(limit_flags.apply(base_limits)?);
-
-    let supervisor = supervisor(cli.cache_dir, audit_log.as_deref(), policy.limits().fuel.is_some())?;
-    let mut cell = supervisor
-        .cell()
-        .policy(policy)
-        .args(argv)
-        .stdin(Input::HostStdin)
-        .stdout(Output::host_stdout())
-        .stderr(Output::host_stderr())
-        .build()?;
+    let fuel = policy.limits().fuel.is_some();
+    let python = !matches!(program, Program::Wasm(_));
+    let supervisor = supervisor(cli.cache_dir, audit_log.as_deref(), fuel, python)?;
     let outcome = match &program {
-        Program::Code(code) => cell.exec_source("<string>", code),
-        Program::File(path) => cell.exec_file(path),
-    };
+        Program::Wasm(path) => run_module(&supervisor, path, policy, argv),
+        python => run_python(&supervisor, python, policy, argv),
+    }?;
     Ok(match outcome {
         Ok(()) => 0,
         Err(err) => {
@@ -175,20 +172,61 @@ fn run(cli: Cli) -> Result<i32> {
     })
 }
 
+/// Runs a Python program with the CLI's stdio.
+fn run_python(supervisor: &Supervisor, program: &Program, policy: Policy, argv: Vec<String>) -> Result<Result<(), CellError>> {
+    let mut cell = supervisor
+        .cell()
+        .policy(policy)
+        .args(argv)
+        .stdin(Input::HostStdin)
+        .stdout(Output::host_stdout())
+        .stderr(Output::host_stderr())
+        .build()?;
+    Ok(match program {
+        Program::Code(code) => cell.exec_source("<string>", code),
+        Program::File(path) | Program::Wasm(path) => cell.exec_file(path),
+    })
+}
+
+/// Runs a WASI command with the CLI's stdio; its argv[0] is the module's file name.
+fn run_module(supervisor: &Supervisor, path: &Path, policy: Policy, argv: Vec<String>) -> Result<Result<(), CellError>> {
+    let module = WasiModule::from_file(supervisor, path)?;
+    let mut command = module
+        .command()
+        .policy(policy)
+        .args(argv.into_iter().skip(1))
+        .stdin(Input::HostStdin)
+        .stdout(Output::host_stdout())
+        .stderr(Output::host_stderr())
+        .build()?;
+    Ok(command.run())
+}
+
 enum Program {
     Code(String),
     File(PathBuf),
+    /// A plain WASI command: a `.wasm`/`.wat` file, or one that starts with `\0asm`.
+    Wasm(PathBuf),
 }
 
-/// Fuel metering costs every cell time, so the CLI meters only when a fuel limit is set.
-fn supervisor(cache_dir: Option<PathBuf>, audit_log: Option<&Path>, metered: bool) -> Result<Supervisor> {
-    let mut builder = Supervisor::builder().metered(metered).on_cache_event(|event| match event {
-        CacheEvent::Compiling { reason } => eprintln!(
+impl Program {
+    fn file(path: PathBuf) -> Program {
+        if padcell::is_wasm_module(&path) { Program::Wasm(path) } else { Program::File(path) }
+    }
+}
+
+/// Fuel metering costs every cell time, so the CLI meters only when a fuel limit is set; a WASI
+/// module needs no interpreter, so the CLI loads it only for Python.
+fn supervisor(cache_dir: Option<PathBuf>, audit_log: Option<&Path>, metered: bool, python: bool) -> Result<Supervisor> {
+    // Only the interpreter's compile is slow enough to announce; a module's stderr stays its own.
+    let mut builder = Supervisor::builder().metered(metered).interpreter(python).on_cache_event(|event| match event {
+        CacheEvent::Compiling { kind: ModuleKind::Interpreter, reason } => eprintln!(
             "padcell: compiling the Python interpreter for this machine ({reason}); this happens once..."
         ),
-        CacheEvent::Compiled { took } => {
+        CacheEvent::Compiled { kind: ModuleKind::Interpreter, took } => {
             eprintln!("padcell: compiled in {:.1}s", took.as_secs_f64())
         }
+        _ => {}
     });
     if let Some(dir) = cache_dir {
         builder = builder.cache_dir(dir);

@@ -1,7 +1,8 @@
-//! The on-disk cache of compiled guest code.
+//! The on-disk cache of compiled code: the interpreter, and every plain WASI module a supervisor
+//! runs.
 //!
 //! Cranelift takes seconds to compile the interpreter; mapping the result takes milliseconds. An
-//! entry is keyed by the guest's hash and the engine's compatibility hash (wasmtime version,
+//! entry is keyed by the module bytes' blake3 hash and the engine's compatibility hash (wasmtime version,
 //! target, and every setting that changes generated code), so a stale entry is never looked up.
 //!
 //! wasmtime checks a compiled module's header, not its code, so a corrupt file must be caught
@@ -22,9 +23,33 @@ use std::time::{Duration, Instant};
 use wasmtime::{Engine, Module};
 
 const LOCK_FILE: &str = ".lock";
-/// How many compiled guests a cache directory keeps (each is ~75 MB); older ones are removed
-/// when a new one is stored.
-const KEEP_ENTRIES: usize = 4;
+
+/// What a cache entry holds; each kind is named and pruned on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// The Python interpreter (about 75 MB compiled).
+    Interpreter,
+    /// A plain WASI module run with `padcell run MODULE.wasm` (usually small).
+    WasiModule,
+}
+
+impl ModuleKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            ModuleKind::Interpreter => "guest-",
+            ModuleKind::WasiModule => "module-",
+        }
+    }
+
+    /// How many entries of this kind a cache directory keeps; older ones are removed when a new
+    /// one is stored.
+    fn keep(self) -> usize {
+        match self {
+            ModuleKind::Interpreter => 4,
+            ModuleKind::WasiModule => 64,
+        }
+    }
+}
 
 /// Where compiled modules live, and what to tell the user while compiling.
 pub struct ModuleCache {
@@ -35,9 +60,9 @@ pub struct ModuleCache {
 #[derive(Clone, Debug)]
 pub enum CacheEvent {
     /// Nothing usable was cached; a compile starts now.
-    Compiling { reason: &'static str },
+    Compiling { kind: ModuleKind, reason: &'static str },
     /// The compile finished (and was stored, when the cache has a directory).
-    Compiled { took: Duration },
+    Compiled { kind: ModuleKind, took: Duration },
 }
 
 impl ModuleCache {
@@ -55,9 +80,9 @@ impl ModuleCache {
             .or_else(|| dirs::cache_dir().map(|d| d.join("padcell")))
     }
 
-    /// The file that holds (or will hold) the compiled form of the guest with `wasm_hash`.
-    pub fn entry_path(&self, engine: &Engine, wasm_hash: &str) -> Option<PathBuf> {
-        let name = entry_name(engine, wasm_hash);
+    /// The file that holds (or will hold) the compiled form of the module with `wasm_hash`.
+    pub fn entry_path(&self, engine: &Engine, kind: ModuleKind, wasm_hash: &str) -> Option<PathBuf> {
+        let name = entry_name(engine, kind, wasm_hash);
         self.dir.as_ref().map(|d| d.join(format!("{name}.cwasm")))
     }
 
@@ -65,14 +90,15 @@ impl ModuleCache {
     pub fn load_or_compile(
         &self,
         engine: &Engine,
+        kind: ModuleKind,
         wasm: &[u8],
         wasm_hash: &str,
         on_event: &dyn Fn(CacheEvent),
     ) -> Result<Module> {
         let Some(dir) = &self.dir else {
-            return compile(engine, wasm, "no cache directory", on_event).map(|(m, _)| m);
+            return compile(engine, kind, wasm, "no cache directory", on_event).map(|(m, _)| m);
         };
-        let name = entry_name(engine, wasm_hash);
+        let name = entry_name(engine, kind, wasm_hash);
         let dir = open_cache_dir(dir)?;
         if let Ok(module) = load(engine, &dir, &name) {
             return Ok(module);
@@ -85,12 +111,15 @@ impl ModuleCache {
         lock.lock().context("locking the module cache")?;
         let reason = match load(engine, &dir, &name) {
             Ok(module) => return Ok(module),
-            Err(Miss::Absent) => "first run with this interpreter",
+            Err(Miss::Absent) => match kind {
+                ModuleKind::Interpreter => "first run with this interpreter",
+                ModuleKind::WasiModule => "first run of this module",
+            },
             Err(Miss::Corrupt) => "the cached copy was corrupt",
         };
-        let (module, serialized) = compile(engine, wasm, reason, on_event)?;
+        let (module, serialized) = compile(engine, kind, wasm, reason, on_event)?;
         store(&dir, &name, &serialized).context("writing the module cache")?;
-        prune(&dir);
+        prune(&dir, kind);
         Ok(module)
     }
 }
@@ -107,13 +136,13 @@ fn open_cache_dir(dir: &Path) -> Result<Dir> {
         .with_context(|| format!("opening the module cache directory {}", dir.display()))
 }
 
-/// `guest-<key>`, where the key covers the guest and every engine setting.
-fn entry_name(engine: &Engine, wasm_hash: &str) -> String {
+/// `guest-<key>` or `module-<key>`, where the key covers the module and every engine setting.
+fn entry_name(engine: &Engine, kind: ModuleKind, wasm_hash: &str) -> String {
     let mut hasher = Blake3Hasher(blake3::Hasher::new());
     wasm_hash.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let key = hasher.0.finalize().to_hex();
-    format!("guest-{}", &key.as_str()[..32])
+    format!("{}{}", kind.prefix(), &key.as_str()[..32])
 }
 
 fn load(engine: &Engine, dir: &Dir, name: &str) -> Result<Module, Miss> {
@@ -163,17 +192,21 @@ fn stamp(meta: &std::fs::Metadata) -> String {
 
 fn compile(
     engine: &Engine,
+    kind: ModuleKind,
     wasm: &[u8],
     reason: &'static str,
     on_event: &dyn Fn(CacheEvent),
 ) -> Result<(Module, Vec<u8>)> {
-    on_event(CacheEvent::Compiling { reason });
+    on_event(CacheEvent::Compiling { kind, reason });
     let start = Instant::now();
-    let serialized = engine.precompile_module(wasm).context("compiling the guest interpreter")?;
+    let serialized = engine.precompile_module(wasm).context(match kind {
+        ModuleKind::Interpreter => "compiling the guest interpreter",
+        ModuleKind::WasiModule => "compiling the module",
+    })?;
     // SAFETY: produced just now by this engine.
     let module = unsafe { Module::deserialize(engine, &serialized) }
-        .context("loading the freshly compiled guest")?;
-    on_event(CacheEvent::Compiled { took: start.elapsed() });
+        .context("loading the freshly compiled module")?;
+    on_event(CacheEvent::Compiled { kind, took: start.elapsed() });
     Ok((module, serialized))
 }
 
@@ -185,22 +218,22 @@ fn store(dir: &Dir, name: &str, serialized: &[u8]) -> Result<()> {
     write_atomically(dir, &format!("{name}.check"), format!("{hash}\n{stamp}\n").as_bytes())
 }
 
-/// Removes all but the newest `KEEP_ENTRIES` entries. Best effort: a cache that cannot be pruned
-/// still works.
-fn prune(dir: &Dir) {
+/// Removes all but the newest entries of `kind` (see [`ModuleKind::keep`]). Best effort: a cache
+/// that cannot be pruned still works.
+fn prune(dir: &Dir, kind: ModuleKind) {
     let Ok(entries) = dir.entries() else { return };
     let mut codes: Vec<(cap_std::time::SystemTime, String)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            let stem = name.strip_prefix("guest-")?.strip_suffix(".cwasm")?.to_owned();
+            let stem = name.strip_prefix(kind.prefix())?.strip_suffix(".cwasm")?.to_owned();
             Some((e.metadata().ok()?.modified().ok()?, stem))
         })
         .collect();
     codes.sort_by(|a, b| b.0.cmp(&a.0));
-    for (_, stem) in codes.into_iter().skip(KEEP_ENTRIES) {
-        let _ = dir.remove_file(format!("guest-{stem}.cwasm"));
-        let _ = dir.remove_file(format!("guest-{stem}.check"));
+    for (_, stem) in codes.into_iter().skip(kind.keep()) {
+        let _ = dir.remove_file(format!("{}{stem}.cwasm", kind.prefix()));
+        let _ = dir.remove_file(format!("{}{stem}.check", kind.prefix()));
     }
 }
 

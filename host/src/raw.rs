@@ -25,6 +25,7 @@ impl RawModule {
     /// Compiles `wasm` (binary or text). Refused if it imports anything the host does not provide.
     pub fn new(supervisor: &Supervisor, wasm: &[u8]) -> Result<RawModule> {
         let module = Module::new(supervisor.engine(), wasm).context("compiling the module")?;
+        crate::wasi_module::check_imports(supervisor, &module, "the module")?;
         Ok(RawModule { supervisor: supervisor.clone(), module })
     }
 

@@ -19,3 +19,17 @@ pub(crate) struct CellState {
     /// The host's answer to the guest's last `padcell.ask`, until `padcell.answer` takes it.
     pub(crate) answer: Option<Vec<u8>>,
 }
+
+impl CellState {
+    /// A state with no grants, stdio or limits worth the name: only for asking the linker what
+    /// it defines, never for running code.
+    pub(crate) fn inert() -> anyhow::Result<CellState> {
+        use wasi_common::sync::{clocks_ctx, random_ctx, sched::SyncSched};
+        let control = Arc::new(CellControl::default());
+        let wasi = WasiCtx::new(random_ctx(), clocks_ctx(), Box::new(SyncSched::new()), wasi_common::Table::new());
+        let fs = CellFs::new(0, &crate::policy::Policy::new(), None)?;
+        let limiter = MemoryLimiter { max: 0, control: control.clone() };
+        let loader = ModuleLoader::new(fs.clone(), &crate::modules::ModulePolicy::default(), None)?;
+        Ok(CellState { wasi, fs, loader, control, limiter, reply: None, answer: None })
+    }
+}

@@ -1,15 +1,16 @@
-//! The trusted side of padcell: one wasmtime engine, the compiled guest, and the cells made from
-//! it. A `Supervisor` is cheap to clone and safe to share across threads; each cell is its own
-//! wasmtime `Store`, so cells share code but never state.
+//! The trusted side of padcell: one wasmtime engine, the compiled guest, the module cache, and
+//! the cells made from them. A `Supervisor` is cheap to clone and safe to share across threads;
+//! each cell is its own wasmtime `Store`, so cells share code but never state.
 
 use crate::audit::{AuditEvent, AuditSink};
 use crate::cell::CellBuilder;
 use crate::guest::{GUEST_HASH, GUEST_WASM};
 use crate::host_functions;
-use crate::module_cache::{CacheEvent, ModuleCache};
+use crate::module_cache::{CacheEvent, ModuleCache, ModuleKind};
 use crate::modules::BytecodeCache;
 use crate::state::CellState;
 use anyhow::{Context, Result};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,24 +24,37 @@ pub struct Supervisor {
 
 struct Inner {
     engine: Engine,
-    module: Module,
+    /// `None` for a supervisor of plain WASI modules only.
+    interpreter: Option<Interpreter>,
     linker: Linker<CellState>,
-    pre: InstancePre<CellState>,
+    /// Every (module, name) the linker defines: what a module may import.
+    provided: BTreeSet<(String, String)>,
+    cache: ModuleCache,
+    on_cache_event: CacheEventSink,
     next_cell_id: AtomicU64,
     audit: Option<AuditSink>,
-    cache_entry: Option<PathBuf>,
     metered: bool,
     bytecode: BytecodeCache,
     /// The epoch ticker runs while this lives.
     _clock: Arc<()>,
 }
 
+/// The compiled Python interpreter, linked and ready to instantiate.
+struct Interpreter {
+    module: Module,
+    pre: InstancePre<CellState>,
+    cache_entry: Option<PathBuf>,
+}
+
+type CacheEventSink = Box<dyn Fn(CacheEvent) + Send + Sync>;
+
 /// Configures a [`Supervisor`].
 pub struct SupervisorBuilder {
     cache_dir: Option<PathBuf>,
-    on_cache_event: Box<dyn Fn(CacheEvent)>,
+    on_cache_event: CacheEventSink,
     audit: Option<AuditSink>,
     metered: bool,
+    interpreter: bool,
 }
 
 impl Supervisor {
@@ -55,6 +69,7 @@ impl Supervisor {
             on_cache_event: Box::new(|_| {}),
             audit: None,
             metered: false,
+            interpreter: true,
         }
     }
 
@@ -69,16 +84,27 @@ impl Supervisor {
 
     /// The module cache file holding the compiled interpreter, when there is a cache.
     pub fn cache_entry(&self) -> Option<&std::path::Path> {
-        self.inner.cache_entry.as_deref()
+        self.inner.interpreter.as_ref()?.cache_entry.as_deref()
     }
 
-    /// The guest interpreter's imports, as (module, name) pairs.
+    /// The module cache file holding the compiled form of a WASI module with these bytes, when
+    /// there is a cache.
+    pub fn module_cache_entry(&self, wasm: &[u8]) -> Option<PathBuf> {
+        let hash = blake3::hash(wasm).to_hex();
+        self.inner.cache.entry_path(&self.inner.engine, ModuleKind::WasiModule, hash.as_str())
+    }
+
+    /// The guest interpreter's imports, as (module, name) pairs (none without the interpreter).
     pub fn guest_imports(&self) -> Vec<(String, String)> {
-        self.inner
-            .module
-            .imports()
-            .map(|i| (i.module().to_owned(), i.name().to_owned()))
-            .collect()
+        let Some(interpreter) = &self.inner.interpreter else { return Vec::new() };
+        interpreter.module.imports().map(|i| (i.module().to_owned(), i.name().to_owned())).collect()
+    }
+
+    /// A plain WASI module compiled for this engine, through the module cache.
+    pub(crate) fn compile_module(&self, wasm: &[u8]) -> Result<Module> {
+        let hash = blake3::hash(wasm).to_hex();
+        let on_event = &*self.inner.on_cache_event;
+        self.inner.cache.load_or_compile(&self.inner.engine, ModuleKind::WasiModule, wasm, hash.as_str(), on_event)
     }
 
     /// WASI preview1 and the `padcell` module, for any module run in a cell's sandbox.
@@ -86,8 +112,16 @@ impl Supervisor {
         &self.inner.linker
     }
 
-    pub(crate) fn instance_pre(&self) -> &InstancePre<CellState> {
-        &self.inner.pre
+    /// Whether the host provides the import `module::name` (of some type).
+    pub fn provides(&self, module: &str, name: &str) -> bool {
+        self.inner.provided.contains(&(module.to_owned(), name.to_owned()))
+    }
+
+    pub(crate) fn instance_pre(&self) -> Result<&InstancePre<CellState>> {
+        match &self.inner.interpreter {
+            Some(interpreter) => Ok(&interpreter.pre),
+            None => anyhow::bail!("this supervisor was built without the Python interpreter"),
+        }
     }
 
     /// Whether cells of this supervisor may have a fuel limit (see [`SupervisorBuilder::metered`]).
@@ -139,7 +173,7 @@ impl SupervisorBuilder {
     }
 
     /// Called when a one-time compile starts and ends (the CLI prints a progress line).
-    pub fn on_cache_event(mut self, f: impl Fn(CacheEvent) + 'static) -> Self {
+    pub fn on_cache_event(mut self, f: impl Fn(CacheEvent) + Send + Sync + 'static) -> Self {
         self.on_cache_event = Box::new(f);
         self
     }
@@ -149,6 +183,13 @@ impl SupervisorBuilder {
     /// so it is off unless asked for; the time limit bounds CPU either way.
     pub fn metered(mut self, metered: bool) -> Self {
         self.metered = metered;
+        self
+    }
+
+    /// Whether to load the Python interpreter (default: yes). A supervisor that only runs plain
+    /// WASI modules starts faster without it; its `cell()` then fails.
+    pub fn interpreter(mut self, load: bool) -> Self {
+        self.interpreter = load;
         self
     }
 
@@ -163,20 +204,32 @@ impl SupervisorBuilder {
         let clock = Arc::new(());
         start_epoch_ticker(&engine, Arc::downgrade(&clock));
         let cache = ModuleCache::new(self.cache_dir);
-        let module = cache.load_or_compile(&engine, GUEST_WASM, GUEST_HASH, &*self.on_cache_event)?;
-        let cache_entry = cache.entry_path(&engine, GUEST_HASH);
         let mut linker = Linker::new(&engine);
         host_functions::add_to_linker(&mut linker)?;
-        // Fails, naming the import, if the guest wants anything the host does not provide.
-        let pre = linker.instantiate_pre(&module).context("linking the guest interpreter")?;
+        // The linker names its definitions only to a store; a throwaway one serves.
+        let mut store = wasmtime::Store::new(&engine, CellState::inert()?);
+        let provided = linker.iter(&mut store).map(|(m, n, _)| (m.to_owned(), n.to_owned())).collect();
+        drop(store);
+        let interpreter = match self.interpreter {
+            true => {
+                let kind = ModuleKind::Interpreter;
+                let module = cache.load_or_compile(&engine, kind, GUEST_WASM, GUEST_HASH, &*self.on_cache_event)?;
+                // Fails, naming the import, if the guest wants anything the host does not provide.
+                let pre = linker.instantiate_pre(&module).context("linking the guest interpreter")?;
+                let cache_entry = cache.entry_path(&engine, kind, GUEST_HASH);
+                Some(Interpreter { module, pre, cache_entry })
+            }
+            false => None,
+        };
         let inner = Arc::new_cyclic(|weak| Inner {
             engine,
-            module,
+            interpreter,
             linker,
-            pre,
+            provided,
+            cache,
+            on_cache_event: self.on_cache_event,
             next_cell_id: AtomicU64::new(0),
             audit: self.audit,
-            cache_entry,
             metered: self.metered,
             bytecode: BytecodeCache::new(WeakSupervisor(weak.clone())),
             _clock: clock,
