@@ -11,14 +11,20 @@ use std::collections::BTreeSet;
 
 /// The default: modules that compute and touch nothing, plus `os`, `sys` and `io`, which applet
 /// code sees through [`RestrictedNames`](super::RestrictedNames), and `importlib` for `reload`.
+///
+/// It also holds the support modules the interpreter's native code imports on behalf of
+/// whatever Python code called it (`locale` when a text file is opened, `copyreg` for copying,
+/// `_strptime` for `time.strptime`, `traceback`, `annotationlib`, ...). Such an import carries
+/// the calling applet's globals, so the guest cannot tell it from the applet's own.
 pub const DEFAULT_ALLOWED: &[&str] = &[
-    "__future__", "abc", "array", "base64", "binascii", "bisect", "calendar", "cmath", "codecs",
-    "collections", "colorsys", "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal",
-    "difflib", "enum", "errno", "fnmatch", "fractions", "functools", "graphlib", "hashlib",
-    "heapq", "hmac", "html", "importlib", "io", "itertools", "json", "keyword", "math", "numbers",
-    "operator", "os", "pprint", "random", "re", "reprlib", "secrets", "shlex", "statistics",
-    "string", "struct", "sys", "textwrap", "time", "types", "typing", "unicodedata", "warnings",
-    "weakref", "zlib",
+    "__future__", "_datetime", "_json", "_strptime", "abc", "annotationlib", "array", "base64",
+    "binascii", "bisect", "calendar", "cmath", "codecs", "collections", "colorsys", "contextlib",
+    "contextvars", "copy", "copyreg", "csv", "dataclasses", "datetime", "decimal", "difflib",
+    "encodings", "enum", "errno", "fnmatch", "fractions", "functools", "graphlib", "hashlib",
+    "heapq", "hmac", "html", "importlib", "io", "itertools", "json", "keyword", "locale", "math",
+    "numbers", "operator", "os", "pprint", "random", "re", "reprlib", "secrets", "shlex",
+    "statistics", "string", "struct", "sys", "textwrap", "time", "traceback", "types", "typing",
+    "unicodedata", "warnings", "weakref", "zlib",
 ];
 
 /// Allows every module the interpreter has.
