@@ -23,10 +23,11 @@ pub const DEFAULT_SYS_NAMES: &[&str] = &[
     "version_info",
 ];
 
-/// `os` names applet code sees by default: paths, the environment the policy gives, and the
-/// file operations the host polices. Not processes, descriptors or `chdir`.
+/// `os` names applet code sees by default: paths, the environment the policy gives, the file
+/// operations the host polices, and `_exit`, which ends only the cell. Not processes,
+/// descriptors or `chdir`.
 pub const DEFAULT_OS_NAMES: &[&str] = &[
-    "DirEntry", "F_OK", "PathLike", "R_OK", "SEEK_CUR", "SEEK_END", "SEEK_SET", "W_OK", "X_OK",
+    "DirEntry", "_exit", "F_OK", "PathLike", "R_OK", "SEEK_CUR", "SEEK_END", "SEEK_SET", "W_OK", "X_OK",
     "access", "altsep", "chmod", "curdir", "defpath", "devnull", "environ", "error", "extsep",
     "fsdecode", "fsencode", "fspath", "getcwd", "getenv", "linesep", "link", "listdir", "lstat",
     "makedirs", "mkdir", "name", "pardir", "path", "pathsep", "readlink", "remove", "removedirs",
