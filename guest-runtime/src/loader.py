@@ -3,7 +3,7 @@
 # modules the interpreter does not have come from the host's module roots, read by the host.
 # What applet code sees of builtins, sys and os is cut to the policy's names. None of this is the
 # wall: the host is. An applet that gets past it reaches only what the host lets any cell reach.
-import builtins, marshal, sys, types, _padcell
+import builtins, gc, marshal, sys, types, _padcell
 import os as _os
 from _frozen_importlib import ModuleSpec, _calc___package__, _resolve_name
 
@@ -25,7 +25,8 @@ class _RootLoader:
 
     @staticmethod
     def exec_module(module):
-        found = module.__spec__.loader_state
+        spec = module.__spec__
+        found, spec.loader_state = spec.loader_state, None   # the source and code are not kept twice
         filename, source, code = found["filename"], found["source"], found["code"]
         _sources[filename] = source
         # The host's code comes from its own compiler cell; without it, compile here.
@@ -167,3 +168,6 @@ def r_unload(name):
     """Cell.unload: forget module NAME and its submodules; the next import asks the host."""
     for key in [key for key in sys.modules if key == name or key.startswith(name + ".")]:
         del sys.modules[key]
+    # A module's functions and globals refer to each other: free them now, not at the next
+    # collection, so a plugin host that reloads often does not fill the cell's memory.
+    gc.collect()
