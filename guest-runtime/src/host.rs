@@ -32,9 +32,13 @@ pub fn take_denial() -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
-/// Asks the host a question (see `abi::Ask`); `None` if the host did not understand it.
+/// Asks the host a question (see `abi::Ask`); `None` if the host did not understand it or the
+/// question is larger than `abi::MAX_ASK`.
 pub fn ask(what: abi::Ask, question: &abi::Value) -> Option<abi::Answer> {
     let bytes = question.encode();
+    if bytes.len() > abi::MAX_ASK {
+        return None;
+    }
     // SAFETY: the host only reads `len` bytes at `ptr` during the call.
     let len = unsafe { host_ask(what as u32, bytes.as_ptr(), bytes.len()) };
     let mut buf = vec![0u8; usize::try_from(len).ok()?];
@@ -62,6 +66,12 @@ mod _padcell {
     fn ask(what: u32, question: PyObjectRef, vm: &VirtualMachine) -> PyResult<(bool, PyObjectRef)> {
         let what = crate::abi::Ask::from_u32(what).ok_or_else(|| vm.new_value_error("unknown question"))?;
         let question = crate::value::to_value(vm, &question)?;
+        if question.encode().len() > crate::abi::MAX_ASK {
+            return Err(vm.new_value_error(format!(
+                "the arguments are larger than the {} KiB that may cross to the host",
+                crate::abi::MAX_ASK >> 10
+            )));
+        }
         match super::ask(what, &question) {
             Some(crate::abi::Answer::Value(v)) => Ok((true, crate::value::from_value(vm, &v))),
             Some(crate::abi::Answer::Refused(rule)) => Ok((false, vm.ctx.new_str(rule).into())),

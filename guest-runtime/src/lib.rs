@@ -21,6 +21,8 @@ use std::cell::RefCell;
 const PRELUDE: &str = include_str!("prelude.py");
 /// The import system as the cell's policy shapes it (see loader.py).
 const LOADER: &str = include_str!("loader.py");
+/// The `padcell` module applets import (see applet_api.py).
+const APPLET_API: &str = include_str!("applet_api.py");
 
 /// The interpreter and the `__main__` namespace that every request of this cell shares.
 struct GuestCell {
@@ -67,6 +69,7 @@ pub extern "C" fn padcell_init() -> u32 {
         let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
         let loader = vm.new_scope_with_builtins();
         vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
+        vm.run_string(vm.new_scope_with_builtins(), APPLET_API, "<padcell api>")?;
         let internals = Internals {
             r_import: loader.globals.get_item("r_import", vm)?,
             r_unload: loader.globals.get_item("r_unload", vm)?,
@@ -151,6 +154,16 @@ fn run(vm: &VirtualMachine, cell: &GuestCell, op: Op, request: &Request) -> Stat
         Op::Compile => value::to_value(vm, &internals.marshal_dumps.call((compile(Mode::Exec)?,), vm)?).map(Some),
         Op::Import => internals.r_import.call((name(), cell.main.globals.clone()), vm).map(|_| None),
         Op::Unload => internals.r_unload.call((name(),), vm).map(|_| None),
+        Op::Call => {
+            let function = cell.main.globals.get_item(request.source.as_str(), vm).map_err(|_| {
+                vm.new_name_error(format!("name '{}' is not defined", request.source), name())
+            })?;
+            let abi::Value::List(args) = &request.args else {
+                return Err(vm.new_type_error("a call's arguments must be a list"));
+            };
+            let args: Vec<_> = args.iter().map(|v| value::from_value(vm, v)).collect();
+            value::to_value(vm, &function.call(rustpython_vm::function::FuncArgs::from(args), vm)?).map(Some)
+        }
     })();
     flush_stdio(vm);
     match result {

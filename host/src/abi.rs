@@ -56,8 +56,8 @@ pub const MAX_DENIAL: usize = 4096;
 pub const IMPORT_ASK: &str = "ask";
 /// `padcell.answer(ptr, cap) -> len`.
 pub const IMPORT_ANSWER: &str = "answer";
-/// The most bytes one question may carry.
-pub const MAX_ASK: usize = 64 << 10;
+/// The most bytes one question may carry (a host object call's arguments included).
+pub const MAX_ASK: usize = 1 << 20;
 /// The most bytes of source one module may have.
 pub const MAX_MODULE_SOURCE: usize = 8 << 20;
 
@@ -87,6 +87,9 @@ pub enum Op {
     Import = 4,
     /// Drop the module named by the source, and its submodules, from `sys.modules` (`r_unload`).
     Unload = 5,
+    /// Call the function `__main__` binds to the name in the source with the request's
+    /// arguments, and reply with its result as a [`Value`] (a plugin session's call).
+    Call = 6,
 }
 
 impl Op {
@@ -97,6 +100,7 @@ impl Op {
             3 => Some(Op::Compile),
             4 => Some(Op::Import),
             5 => Some(Op::Unload),
+            6 => Some(Op::Call),
             _ => None,
         }
     }
@@ -117,6 +121,13 @@ pub enum Ask {
     /// (str, as tracebacks show it), `source` (str), `package` (bool) and `code` (bytes in
     /// `marshal` form, or `None` when the guest must compile the source itself).
     FindModule = 3,
+    /// A host object's name (str) -> the list of method names the cell may call, or
+    /// [`Answer::Refused`] when the object is not granted (audited).
+    Object = 4,
+    /// `[object (str), method (str), args (list)]` -> a dict with `result`, or with `error` (the
+    /// Python exception type: `TypeError`, `KeyError`, `ValueError`, `RuntimeError`) and
+    /// `message`; [`Answer::Refused`] for a method the object does not expose (audited).
+    CallObject = 5,
 }
 
 impl Ask {
@@ -125,6 +136,8 @@ impl Ask {
             1 => Some(Ask::Names),
             2 => Some(Ask::Import),
             3 => Some(Ask::FindModule),
+            4 => Some(Ask::Object),
+            5 => Some(Ask::CallObject),
             _ => None,
         }
     }
@@ -195,18 +208,22 @@ impl Status {
     }
 }
 
-/// A request: the source to run and the file name it is shown under in tracebacks.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A request: the source to run and the file name it is shown under in tracebacks; for
+/// [`Op::Call`], the function's name and its arguments.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub filename: String,
     pub source: String,
+    /// For [`Op::Call`], a [`Value::List`] of positional arguments; [`Value::None`] otherwise.
+    pub args: Value,
 }
 
 impl Request {
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.filename.len() + self.source.len());
+        let mut out = Vec::with_capacity(9 + self.filename.len() + self.source.len());
         put_str(&mut out, &self.filename);
         put_str(&mut out, &self.source);
+        self.args.encode_into(&mut out);
         out
     }
 
@@ -214,8 +231,9 @@ impl Request {
         let mut r = Reader::new(bytes);
         let filename = r.string()?;
         let source = r.string()?;
+        let args = r.value(0)?;
         r.finish()?;
-        Ok(Request { filename, source })
+        Ok(Request { filename, source, args })
     }
 }
 

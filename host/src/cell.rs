@@ -171,6 +171,13 @@ impl Cell {
         self.request(Op::Exec, filename, source).map(drop)
     }
 
+    /// Calls the function named `function` in the cell's `__main__` namespace with `args`, and
+    /// returns its result: a plugin session's call. Arguments and result cross by value.
+    pub fn call(&mut self, function: &str, args: &[Value]) -> Result<Value, CellError> {
+        self.request_with(Op::Call, "<call>", function, Value::List(args.to_vec()))?
+            .ok_or_else(|| CellError::Host(anyhow!("the guest sent no value for call")))
+    }
+
     /// Imports a module as applet code would, under the cell's module policy, and binds its
     /// top-level name in `__main__` (rexec's `r_import`). A refusal is an `ImportError`.
     pub fn import(&mut self, module: &str) -> Result<(), CellError> {
@@ -217,10 +224,14 @@ impl Cell {
     }
 
     fn request(&mut self, op: Op, filename: &str, source: &str) -> Result<Option<Value>, CellError> {
+        self.request_with(op, filename, source, Value::None)
+    }
+
+    fn request_with(&mut self, op: Op, filename: &str, source: &str, args: Value) -> Result<Option<Value>, CellError> {
         if let Some(why) = &self.spent {
             return Err(CellError::Spent(why.clone()));
         }
-        let request = Request { filename: filename.to_owned(), source: source.to_owned() }.encode();
+        let request = Request { filename: filename.to_owned(), source: source.to_owned(), args }.encode();
         let len = u32::try_from(request.len())
             .map_err(|_| anyhow!("the source is too large for a cell ({} bytes)", request.len()))?;
         self.store.data_mut().reply = None;
@@ -239,7 +250,7 @@ impl Cell {
         })?;
         match (Status::from_u32(status), reply) {
             (Some(Status::Ok), None) if matches!(op, Op::Exec | Op::Import | Op::Unload) => Ok(None),
-            (Some(Status::Ok), Some(Reply::Value(v))) if matches!(op, Op::Eval | Op::Compile) => Ok(Some(v)),
+            (Some(Status::Ok), Some(Reply::Value(v))) if matches!(op, Op::Eval | Op::Compile | Op::Call) => Ok(Some(v)),
             // The limiter refused memory and the interpreter raised MemoryError instead of
             // aborting: that is the memory limit too, and it ends the cell as a trap would.
             (Some(Status::Exception), Some(Reply::Exception(e)))

@@ -25,7 +25,11 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
         return Ok(-1);
     };
     let answer = match abi::Value::decode(&bytes) {
-        Ok(question) => caller.data().loader.answer(what, &question),
+        Ok(question) => match what {
+            abi::Ask::Object => caller.data().objects.describe(&question),
+            abi::Ask::CallObject => caller.data().objects.call(&question),
+            _ => caller.data().loader.answer(what, &question),
+        },
         Err(e) => abi::Answer::Refused(format!("the host could not read the question: {e}")),
     };
     let encoded = answer.encode();

@@ -27,6 +27,7 @@ mod limits;
 mod manifest;
 mod module_cache;
 mod modules;
+mod objects;
 mod output;
 mod policy;
 mod raw;
@@ -51,6 +52,7 @@ pub use modules::{
     ModuleRoot, RestrictedNames,
 };
 pub use fs::GuestPath;
+pub use objects::{Filter, HostObject, Method, ObjectError, kv_store};
 pub use output::Output;
 pub use raw::{RawCell, RawModule};
 pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};

@@ -68,6 +68,10 @@ enum Command {
         #[command(flatten)]
         names: padcell::NameFlags,
 
+        /// Grant a key-value store kept in host FILE, reached in the cell as padcell.host(NAME)
+        #[arg(long = "object", value_name = "NAME=FILE")]
+        object: Vec<String>,
+
         /// Append every refused operation to FILE, one JSON object a line
         #[arg(long = "audit-log", value_name = "FILE")]
         audit_log: Option<PathBuf>,
@@ -117,6 +121,7 @@ fn run(cli: Cli) -> Result<i32> {
         dir,
         file,
         env,
+        object,
         modules,
         names,
         audit_log,
@@ -127,7 +132,7 @@ fn run(cli: Cli) -> Result<i32> {
         max_open_files,
         args,
     } = cli.command;
-    let flags = PolicyFlags { dir, file, env, modules, names };
+    let flags = PolicyFlags { dir, file, env, object, modules, names };
     let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files };
     // What the program is, and the policy and limits it starts from: empty, or its manifest's.
     let (argv, program, base_policy, base_limits, audit_log) = match code {

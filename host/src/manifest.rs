@@ -6,6 +6,7 @@
 //! dir = ["data::/data", "out::/out::rw"]   # as --dir, host paths relative to this manifest
 //! file = ["config.json::/etc/app.json"]    # as --file
 //! env = ["LANG=C"]                # as --env
+//! object = ["kv=store.json"]      # as --object: a key-value store the applet reaches as padcell.host("kv")
 //! audit-log = "audit.jsonl"       # as --audit-log
 //!
 //! [modules]                       # as --allow-module, --deny-module, --module-root
@@ -48,6 +49,9 @@ pub struct PolicyFlags {
     /// `KEY=VALUE` environment variables.
     #[serde(default)]
     pub env: Vec<String>,
+    /// `NAME=FILE` key-value stores granted as host objects.
+    #[serde(default)]
+    pub object: Vec<String>,
     /// The `[modules]` table.
     #[serde(default)]
     pub modules: ModuleFlags,
@@ -118,6 +122,13 @@ impl PolicyFlags {
         for pair in &self.env {
             policy = policy.env_pair(pair)?;
         }
+        for spec in &self.object {
+            let Some((name, file)) = spec.split_once('=').filter(|(n, f)| crate::modules::name::is_identifier(n) && !f.is_empty()) else {
+                return Err(PolicyError(format!("--object {spec:?}: expected NAME=FILE, NAME a Python name")));
+            };
+            let store = crate::objects::kv_store(name, base.join(file)).map_err(|e| PolicyError(format!("--object {spec:?}: {e:#}")))?;
+            policy = policy.object(store)?;
+        }
         let modules = self.names.apply(self.modules.apply(policy.modules().clone(), base)?)?;
         Ok(policy.with_modules(modules))
     }
@@ -161,7 +172,7 @@ impl NameFlags {
 }
 
 /// Every key `applet.toml` may hold.
-pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "audit-log", "limits", "modules", "names"];
+pub const MANIFEST_KEYS: &[&str] = &["main", "args", "dir", "file", "env", "object", "audit-log", "limits", "modules", "names"];
 
 /// A parsed `applet.toml`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -5,6 +5,7 @@
 use crate::fs::GuestPath;
 use crate::limits::Limits;
 use crate::modules::ModulePolicy;
+use crate::objects::HostObject;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -158,12 +159,13 @@ pub struct OpenRequest<'a> {
 /// the grant's own rules.
 pub type OpenHook = Arc<dyn Fn(&OpenRequest<'_>) -> Result<(), String> + Send + Sync>;
 
-/// The grants, environment, modules, limits and hook a cell runs under.
+/// The grants, environment, modules, host objects, limits and hook a cell runs under.
 #[derive(Clone, Default)]
 pub struct Policy {
     grants: Vec<Grant>,
     env: Vec<(String, String)>,
     modules: ModulePolicy,
+    objects: Vec<Arc<HostObject>>,
     limits: Limits,
     open_hook: Option<OpenHook>,
 }
@@ -174,6 +176,7 @@ impl fmt::Debug for Policy {
             .field("grants", &self.grants)
             .field("env", &self.env.iter().map(|(k, _)| k).collect::<Vec<_>>())
             .field("modules", &self.modules)
+            .field("objects", &self.objects.iter().map(|o| o.name()).collect::<Vec<_>>())
             .field("limits", &self.limits)
             .field("open_hook", &self.open_hook.is_some())
             .finish()
@@ -251,6 +254,20 @@ impl Policy {
 
     pub fn modules(&self) -> &ModulePolicy {
         &self.modules
+    }
+
+    /// Grants a host object; the cell reaches it as `padcell.host(NAME)`. Refuses a second
+    /// object of the same name.
+    pub fn object(mut self, object: HostObject) -> Result<Policy, PolicyError> {
+        if self.objects.iter().any(|o| o.name() == object.name()) {
+            return Err(PolicyError(format!("two host objects named {:?}", object.name())));
+        }
+        self.objects.push(Arc::new(object));
+        Ok(self)
+    }
+
+    pub fn objects(&self) -> &[Arc<HostObject>] {
+        &self.objects
     }
 
     pub fn limits(&self) -> &Limits {

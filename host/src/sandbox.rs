@@ -65,7 +65,8 @@ impl Sandbox {
         let max = usize::try_from(limits.memory).unwrap_or(usize::MAX);
         let limiter = MemoryLimiter { max, control: control.clone() };
         let loader = ModuleLoader::new(cell_fs.clone(), policy.modules(), bytecode)?;
-        let state = CellState { wasi, fs: cell_fs, loader, control: control.clone(), limiter, reply: None, answer: None };
+        let objects = crate::objects::CellObjects::new(cell_fs.clone(), policy.objects());
+        let state = CellState { wasi, fs: cell_fs, loader, objects, control: control.clone(), limiter, reply: None, answer: None };
 
         let mut store = Store::new(supervisor.engine(), state);
         store.limiter(|state| &mut state.limiter);

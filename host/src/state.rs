@@ -4,6 +4,7 @@
 use crate::fs::CellFs;
 use crate::limits::{CellControl, MemoryLimiter};
 use crate::modules::ModuleLoader;
+use crate::objects::CellObjects;
 use std::sync::Arc;
 use wasi_common::WasiCtx;
 
@@ -12,6 +13,7 @@ pub(crate) struct CellState {
     pub(crate) wasi: WasiCtx,
     pub(crate) fs: Arc<CellFs>,
     pub(crate) loader: ModuleLoader,
+    pub(crate) objects: CellObjects,
     pub(crate) control: Arc<CellControl>,
     pub(crate) limiter: MemoryLimiter,
     /// The answer the guest gave through `padcell.reply` to the request being run.
@@ -30,6 +32,7 @@ impl CellState {
         let fs = CellFs::new(0, &crate::policy::Policy::new(), None)?;
         let limiter = MemoryLimiter { max: 0, control: control.clone() };
         let loader = ModuleLoader::new(fs.clone(), &crate::modules::ModulePolicy::default(), None)?;
-        Ok(CellState { wasi, fs, loader, control, limiter, reply: None, answer: None })
+        let objects = CellObjects::new(fs.clone(), &[]);
+        Ok(CellState { wasi, fs, loader, objects, control, limiter, reply: None, answer: None })
     }
 }

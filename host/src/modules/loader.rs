@@ -11,6 +11,9 @@ use cap_std::ambient_authority;
 use std::io::Read;
 use std::sync::Arc;
 
+/// The module the guest runtime gives applets: host objects (and, later, nested cells).
+const APPLET_API: &str = "padcell";
+
 pub(crate) struct ModuleLoader {
     fs: Arc<CellFs>,
     allow_list: AllowList,
@@ -69,14 +72,17 @@ impl ModuleLoader {
             return Answer::Refused(format!("{:?} is not a module name", truncate(name)));
         };
         match what {
-            Ask::Names => Answer::Value(self.names.clone()),
             Ask::Import => self.check_import(name, parts[0]),
             Ask::FindModule => self.find_module(name, &parts),
+            _ => Answer::Value(self.names.clone()),
         }
     }
 
-    /// May applet code import top-level module `top`?
+    /// May applet code import top-level module `top`? `padcell`, the cell's own API, always.
     fn check_import(&self, name: &str, top: &str) -> Answer {
+        if top == APPLET_API {
+            return Answer::Value(Value::None);
+        }
         if self.allow_list.is_denied(top) {
             return self.refuse(name, format!("import of '{top}' refused: the cell's policy denies module '{top}'"));
         }
