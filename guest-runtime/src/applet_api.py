@@ -1,4 +1,4 @@
-# Runs once in every new cell, after loader.py: the `padcell` module that applets import.
+# Runs once in every new cell, before loader.py: the `padcell` module that applets import.
 # `padcell.host(NAME)` is a proxy for a host object the supervisor granted (Bastion's "restrict
 # access to objects"). Calls cross to the host by value; the host decides which methods exist,
 # refuses and audits the rest, and never hands the cell a reference to the object itself.

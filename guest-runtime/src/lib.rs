@@ -68,8 +68,8 @@ pub extern "C" fn padcell_init() -> u32 {
         let format_exception = vm.import("_padcell", 0)?.get_attr("format_exception", vm)?;
         let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
         let loader = vm.new_scope_with_builtins();
-        vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
         vm.run_string(vm.new_scope_with_builtins(), APPLET_API, "<padcell api>")?;
+        vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
         let internals = Internals {
             r_import: loader.globals.get_item("r_import", vm)?,
             r_unload: loader.globals.get_item("r_unload", vm)?,

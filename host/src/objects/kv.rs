@@ -79,7 +79,7 @@ impl Kv {
         let key = key_of(key)?;
         let mut data = self.lock();
         let Some(old) = data.remove(key) else {
-            return Err(ObjectError::Key(format!("{key:?}")));
+            return Err(ObjectError::Key(key.to_owned()));
         };
         if let Err(e) = self.save(&data) {
             data.insert(key.to_owned(), old);
