@@ -4,7 +4,7 @@
 # refuses and audits the rest, and never hands the cell a reference to the object itself.
 import sys, types, _padcell
 
-_ASK_OBJECT, _ASK_CALL_OBJECT = 4, 5
+_ASK_OBJECT, _ASK_CALL_OBJECT, _ASK_NEW_CELL, _ASK_CELL_OP = 4, 5, 6, 7
 _ERRORS = {"TypeError": TypeError, "KeyError": KeyError, "ValueError": ValueError, "RuntimeError": RuntimeError}
 
 
@@ -51,6 +51,75 @@ def host(name):
     return _proxy(name, answer)
 
 
-padcell = types.ModuleType("padcell", "The cell's side of padcell: host objects the supervisor granted.")
-padcell.host = host
+class CellError(Exception):
+    """A child cell failed: `kind` is exception, exit, limit, trap, spent or host; for an
+    exception, `type` is its class name and the message is the child's traceback."""
+
+    def __init__(self, kind, type_name, message):
+        super().__init__(message)
+        self.kind, self.type = kind, type_name
+
+
+class Cell:
+    """A child cell with less privilege than this one, never more; the host checks the subset.
+
+    dirs / files: {guest_path: "ro" | "rw"} inside this cell's grants; modules: names this cell
+    may import; roots: this cell's module roots, as shown (e.g. "<codebase>"); objects: names of
+    this cell's host objects, or {name: [methods]}; fuel, timeout (seconds), memory, output: at
+    most what this cell has left. Anything more is a PermissionError naming the rule."""
+
+    def __init__(self, *, dirs=None, files=None, modules=None, roots=None, objects=None,
+                 fuel=None, timeout=None, memory=None, output=None):
+        options = {"dirs": dirs, "files": files, "modules": modules, "roots": roots, "objects": objects,
+                   "fuel": fuel, "timeout": timeout, "memory": memory, "output": output}
+        ok, answer = _padcell.ask(_ASK_NEW_CELL, {k: v for k, v in options.items() if v is not None})
+        if not ok:
+            raise PermissionError(answer)
+        self._handle = answer
+
+    def _op(self, *request):
+        if self._handle is None:
+            raise ValueError("the cell is closed")
+        ok, answer = _padcell.ask(_ASK_CELL_OP, [self._handle, *request])
+        if not ok:
+            raise ValueError(answer)
+        if "error" in answer:
+            raise CellError(answer["error"], answer["type"], answer["message"])
+        return answer["result"]
+
+    def exec(self, code):
+        """Runs statements in the child's namespace."""
+        self._op("exec", code)
+
+    def eval(self, expr):
+        """Evaluates an expression in the child; plain data comes back by value."""
+        return self._op("eval", expr)
+
+    def call(self, name, *args):
+        """Calls the child's function `name` with plain-data arguments."""
+        return self._op("call", name, list(args))
+
+    @property
+    def stdout(self):
+        """What the child printed since the last read."""
+        return self._op("stdout")
+
+    @property
+    def stderr(self):
+        return self._op("stderr")
+
+    def close(self):
+        if self._handle is not None:
+            _padcell.ask(_ASK_CELL_OP, [self._handle, "close"])
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+padcell = types.ModuleType("padcell", "The cell's side of padcell: host objects and child cells.")
+padcell.host, padcell.Cell, padcell.CellError = host, Cell, CellError
 sys.modules["padcell"] = padcell

@@ -128,6 +128,14 @@ pub enum Ask {
     /// Python exception type: `TypeError`, `KeyError`, `ValueError`, `RuntimeError`) and
     /// `message`; [`Answer::Refused`] for a method the object does not expose (audited).
     CallObject = 5,
+    /// A dict of what a child cell asks for (`dirs`, `files`, `modules`, `roots`, `objects`,
+    /// `fuel`, `timeout`, `memory`, `output`) -> the child's handle (int), or
+    /// [`Answer::Refused`] with the rule it breaks (audited, with the chain of cells).
+    NewCell = 6,
+    /// `[handle, op, args...]` with op `exec` (code), `eval` (expr), `call` (name, [args]),
+    /// `stdout`, `stderr` or `close` -> a dict with `result`, or with `error` (`exception`,
+    /// `exit`, `limit`, `trap`, `spent`, `host`), `type` and `message`.
+    CellOp = 7,
 }
 
 impl Ask {
@@ -138,6 +146,8 @@ impl Ask {
             3 => Some(Ask::FindModule),
             4 => Some(Ask::Object),
             5 => Some(Ask::CallObject),
+            6 => Some(Ask::NewCell),
+            7 => Some(Ask::CellOp),
             _ => None,
         }
     }

@@ -12,7 +12,8 @@ pub struct AuditEvent {
     /// When it was refused, as RFC 3339 UTC with milliseconds.
     pub time: String,
     /// The operation: `open`, `mkdir`, `rmdir`, `unlink`, `rename`, `link`, `symlink`,
-    /// `readlink`, `stat`, `readdir`, `set-times`, `set-size`, `write`, `import`.
+    /// `readlink`, `stat`, `readdir`, `set-times`, `set-size`, `write`, `import`, `object`,
+    /// `cell` (a nested cell asked for more than its parent has).
     pub operation: &'static str,
     /// The path as the guest named it (never a host path); for `import`, the module name.
     pub path: String,
@@ -20,12 +21,15 @@ pub struct AuditEvent {
     pub access: &'static str,
     /// The rule that refused it, as the applet's exception states it.
     pub rule: String,
+    /// For a nested cell's request, the cells from the outermost to the one that asked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<u64>,
 }
 
 impl AuditEvent {
     pub(crate) fn now(cell: u64, operation: &'static str, path: String, access: &'static str, rule: String) -> Self {
         let time = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-        AuditEvent { cell, time, operation, path, access, rule }
+        AuditEvent { cell, time, operation, path, access, rule, chain: Vec::new() }
     }
 
     /// The event as one line of JSON (the CLI's `--audit-log` format).

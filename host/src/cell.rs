@@ -32,6 +32,8 @@ pub struct CellBuilder<'s> {
     stderr: Output,
     /// The supervisor's compiler cell, which has no bytecode cache of its own.
     compiler: bool,
+    /// For a nested cell, the cells above it, outermost first.
+    parent_chain: Vec<u64>,
 }
 
 /// A running interpreter inside the sandbox.
@@ -48,6 +50,15 @@ pub struct Cell {
     control: Arc<CellControl>,
     /// Why the cell can no longer run code, after a trap, a limit or `os._exit`.
     spent: Option<String>,
+    /// A parent cell's budget for the next call, under the cell's own limits.
+    caps: CallCaps,
+}
+
+/// What a parent cell has left to give a child's call: the child draws its fuel and time from it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CallCaps {
+    pub(crate) fuel: Option<u64>,
+    pub(crate) time: Option<std::time::Duration>,
 }
 
 impl<'s> CellBuilder<'s> {
@@ -60,7 +71,14 @@ impl<'s> CellBuilder<'s> {
             stdout: Output::Capture,
             stderr: Output::Capture,
             compiler: false,
+            parent_chain: Vec::new(),
         }
+    }
+
+    /// Makes a child of the cells in `chain` (see `nested`).
+    pub(crate) fn parent_chain(mut self, chain: Vec<u64>) -> Self {
+        self.parent_chain = chain;
+        self
     }
 
     /// Makes the supervisor's compiler cell (see `modules::BytecodeCache`).
@@ -103,8 +121,9 @@ impl<'s> CellBuilder<'s> {
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
         let bytecode = (!self.compiler).then(|| self.supervisor.bytecode_cache().clone());
-        let sandbox =
+        let mut sandbox =
             Sandbox::new(self.supervisor, &self.policy, &self.args, self.stdin, self.stdout, self.stderr, bytecode)?;
+        sandbox.store.data_mut().children.set_parent_chain(self.parent_chain);
         let Sandbox { id, mut store, control, stdout, stderr, limits, metered } = sandbox;
         // Starting the interpreter is the host's work, not the applet's: it has its own bound.
         control.start_call(START_TIMEOUT);
@@ -128,7 +147,7 @@ impl<'s> CellBuilder<'s> {
             return Err(anyhow!("the interpreter failed to start (status {status})"));
         }
         store.data().fs.started();
-        Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, metered, control, spent: None })
+        Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, metered, control, spent: None, caps: CallCaps::default() })
     }
 }
 
@@ -198,6 +217,25 @@ impl Cell {
         }
     }
 
+    /// Sets what the next calls may draw from a parent cell.
+    pub(crate) fn set_caps(&mut self, caps: CallCaps) {
+        self.caps = caps;
+    }
+
+    /// The fuel the next call starts with, on a metered supervisor: the cell's own limit, or
+    /// its parent's budget if that is smaller.
+    pub(crate) fn next_call_fuel(&self) -> Option<u64> {
+        self.metered.then(|| match (self.limits.fuel, self.caps.fuel) {
+            (Some(own), Some(cap)) => own.min(cap),
+            (own, cap) => own.or(cap).unwrap_or(UNMETERED),
+        })
+    }
+
+    /// The fuel left after the last call, on a metered supervisor.
+    pub(crate) fn fuel_left(&self) -> Option<u64> {
+        if self.metered { self.store.get_fuel().ok() } else { None }
+    }
+
     /// Whether a trap, a limit or an exit has ended this cell.
     pub(crate) fn is_spent(&self) -> bool {
         self.spent.is_some()
@@ -235,9 +273,10 @@ impl Cell {
         let len = u32::try_from(request.len())
             .map_err(|_| anyhow!("the source is too large for a cell ({} bytes)", request.len()))?;
         self.store.data_mut().reply = None;
-        self.control.start_call(self.limits.timeout);
-        if self.metered {
-            self.store.set_fuel(self.limits.fuel.unwrap_or(UNMETERED)).map_err(CellError::Host)?;
+        let timeout = self.caps.time.map_or(self.limits.timeout, |cap| cap.min(self.limits.timeout));
+        self.control.start_call(timeout);
+        if let Some(fuel) = self.next_call_fuel() {
+            self.store.set_fuel(fuel).map_err(CellError::Host)?;
         }
         let outcome = self.call_guest(op, &request, len);
         let reply = self.store.data_mut().reply.take();

@@ -28,6 +28,19 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
         Ok(question) => match what {
             abi::Ask::Object => caller.data().objects.describe(&question),
             abi::Ask::CallObject => caller.data().objects.call(&question),
+            abi::Ask::NewCell => {
+                let budget = budget(&caller);
+                caller.data_mut().children.create(&question, budget)
+            }
+            abi::Ask::CellOp => {
+                let budget = budget(&caller);
+                let (answer, used) = caller.data_mut().children.operate(&question, budget);
+                // The child's fuel was the parent's.
+                if let Some(left) = budget.fuel {
+                    caller.set_fuel(left.saturating_sub(used))?;
+                }
+                answer
+            }
             _ => caller.data().loader.answer(what, &question),
         },
         Err(e) => abi::Answer::Refused(format!("the host could not read the question: {e}")),
@@ -36,6 +49,13 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
     let len = i32::try_from(encoded.len()).map_err(|_| anyhow!("answer too large"))?;
     caller.data_mut().answer = Some(encoded);
     Ok(len)
+}
+
+/// What the calling cell has left to give a child: its fuel, if it has a fuel limit, and the
+/// time to its deadline.
+fn budget(caller: &Caller<'_, CellState>) -> crate::nested::Budget {
+    let fuel = if caller.data().children.has_fuel_limit() { caller.get_fuel().ok() } else { None };
+    crate::nested::Budget { fuel, time: caller.data().control.remaining() }
 }
 
 /// `padcell.answer(ptr, cap) -> len`: writes the pending answer to `ptr`; -1 if there is none

@@ -27,6 +27,7 @@ mod limits;
 mod manifest;
 mod module_cache;
 mod modules;
+mod nested;
 mod objects;
 mod output;
 mod policy;

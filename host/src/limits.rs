@@ -176,6 +176,12 @@ impl CellControl {
         self.cancelled.store(true, Ordering::Relaxed);
     }
 
+    /// The time left before the running call's deadline (`None`: no deadline).
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        let deadline = *self.deadline.lock().unwrap_or_else(|e| e.into_inner());
+        deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
     /// Err when the cell must stop now.
     pub(crate) fn check(&self) -> Result<(), LimitKind> {
         if self.cancelled.load(Ordering::Relaxed) {

@@ -285,4 +285,10 @@ impl Policy {
     pub(crate) fn open_hook(&self) -> Option<&OpenHook> {
         self.open_hook.as_ref()
     }
+
+    /// Installs a hook as it is (a child cell keeps its parent's).
+    pub(crate) fn with_open_hook(mut self, hook: Option<OpenHook>) -> Policy {
+        self.open_hook = hook;
+        self
+    }
 }

@@ -66,7 +66,18 @@ impl Sandbox {
         let limiter = MemoryLimiter { max, control: control.clone() };
         let loader = ModuleLoader::new(cell_fs.clone(), policy.modules(), bytecode)?;
         let objects = crate::objects::CellObjects::new(cell_fs.clone(), policy.objects());
-        let state = CellState { wasi, fs: cell_fs, loader, objects, control: control.clone(), limiter, reply: None, answer: None };
+        let children = crate::nested::ChildCells::new(supervisor.downgrade(), cell_fs.clone(), policy.clone(), id);
+        let state = CellState {
+            wasi,
+            fs: cell_fs,
+            loader,
+            objects,
+            children,
+            control: control.clone(),
+            limiter,
+            reply: None,
+            answer: None,
+        };
 
         let mut store = Store::new(supervisor.engine(), state);
         store.limiter(|state| &mut state.limiter);

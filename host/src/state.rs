@@ -4,6 +4,7 @@
 use crate::fs::CellFs;
 use crate::limits::{CellControl, MemoryLimiter};
 use crate::modules::ModuleLoader;
+use crate::nested::ChildCells;
 use crate::objects::CellObjects;
 use std::sync::Arc;
 use wasi_common::WasiCtx;
@@ -14,6 +15,7 @@ pub(crate) struct CellState {
     pub(crate) fs: Arc<CellFs>,
     pub(crate) loader: ModuleLoader,
     pub(crate) objects: CellObjects,
+    pub(crate) children: ChildCells,
     pub(crate) control: Arc<CellControl>,
     pub(crate) limiter: MemoryLimiter,
     /// The answer the guest gave through `padcell.reply` to the request being run.
@@ -33,6 +35,7 @@ impl CellState {
         let limiter = MemoryLimiter { max: 0, control: control.clone() };
         let loader = ModuleLoader::new(fs.clone(), &crate::modules::ModulePolicy::default(), None)?;
         let objects = CellObjects::new(fs.clone(), &[]);
-        Ok(CellState { wasi, fs, loader, objects, control, limiter, reply: None, answer: None })
+        let children = ChildCells::new(crate::supervisor::WeakSupervisor::none(), fs.clone(), crate::policy::Policy::new(), 0);
+        Ok(CellState { wasi, fs, loader, objects, children, control, limiter, reply: None, answer: None })
     }
 }

@@ -142,6 +142,10 @@ impl Supervisor {
         &self.inner.bytecode
     }
 
+    pub(crate) fn downgrade(&self) -> WeakSupervisor {
+        WeakSupervisor(Arc::downgrade(&self.inner))
+    }
+
     /// How many modules the supervisor's compiler cell has compiled: with the cache working,
     /// once per distinct module source, however many cells import it.
     pub fn modules_compiled(&self) -> u64 {
@@ -154,6 +158,11 @@ impl Supervisor {
 pub(crate) struct WeakSupervisor(Weak<Inner>);
 
 impl WeakSupervisor {
+    /// A reference to no supervisor.
+    pub(crate) fn none() -> WeakSupervisor {
+        WeakSupervisor(Weak::new())
+    }
+
     pub(crate) fn upgrade(&self) -> Option<Supervisor> {
         self.0.upgrade().map(|inner| Supervisor { inner })
     }

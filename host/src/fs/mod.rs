@@ -187,6 +187,11 @@ impl CellFs {
     /// Sends the supervisor an audit event for a refused operation on `subject` (a guest path or
     /// a module name), unless the interpreter is still starting.
     pub(crate) fn audit(&self, operation: &'static str, subject: &str, access: Access, rule: &str) {
+        self.audit_chain(operation, subject, access, rule, Vec::new());
+    }
+
+    /// Like [`CellFs::audit`], recording the chain of cells behind the request.
+    pub(crate) fn audit_chain(&self, operation: &'static str, subject: &str, access: Access, rule: &str, chain: Vec<u64>) {
         if self.starting.load(Ordering::Relaxed) {
             return;
         }
@@ -194,7 +199,8 @@ impl CellFs {
             Access::ReadOnly => "read",
             Access::ReadWrite => "write",
         };
-        let event = AuditEvent::now(self.cell, operation, subject.to_owned(), access, rule.to_owned());
+        let mut event = AuditEvent::now(self.cell, operation, subject.to_owned(), access, rule.to_owned());
+        event.chain = chain;
         if let Some(sink) = &self.audit {
             sink(&event);
         }

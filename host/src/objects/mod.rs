@@ -76,9 +76,11 @@ impl HostObject {
         self
     }
 
-    /// Replaces the filter. It still never exposes a name that starts with `_`.
+    /// Narrows the filter: a name must pass this one and every filter before it (so a name
+    /// that starts with `_` never passes).
     pub fn filter(mut self, filter: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
-        self.filter = Arc::new(move |n| !n.starts_with('_') && filter(n));
+        let before = self.filter.clone();
+        self.filter = Arc::new(move |n| before(n) && filter(n));
         self
     }
 

@@ -1,0 +1,170 @@
+//! The subset rule: what a child cell asks for, checked against its parent's policy and budget by
+//! the host. A child gets grants inside its parent's grants with access no wider, modules, roots
+//! and host objects (and their methods) the parent has, and limits within what the parent has
+//! left. Anything more is refused with the rule, never silently narrowed.
+
+use crate::abi::Value;
+use crate::fs::GuestPath;
+use crate::limits::Limits;
+use crate::modules::{AllowList, ModulePolicy};
+use crate::policy::{Access, Grant, GrantKind, Policy};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// What the parent has left for the child: its fuel (when metered with a limit) and time.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Budget {
+    pub(crate) fuel: Option<u64>,
+    pub(crate) time: Option<Duration>,
+}
+
+const KEYS: &[&str] = &["dirs", "files", "modules", "roots", "objects", "fuel", "timeout", "memory", "output"];
+
+/// The child's policy, or the rule its request breaks.
+pub(crate) fn child_policy(parent: &Policy, budget: Budget, request: &Value) -> Result<Policy, String> {
+    let Value::Dict(pairs) = request else { return Err("a cell request is a dict".to_owned()) };
+    let mut child = Policy::new().with_open_hook(parent.open_hook().cloned());
+    let mut limits = *parent.limits();
+    let mut modules = ModulePolicy { allow_list: AllowList::empty(), roots: Vec::new(), names: parent.modules().names.clone() };
+    for denied in parent.modules().allow_list.denied() {
+        modules = modules.deny(denied).map_err(|e| e.0)?;
+    }
+    for (key, value) in pairs {
+        let Value::Str(key) = key else { return Err("cell request keys are str".to_owned()) };
+        match key.as_str() {
+            "dirs" => child = grant_all(parent, child, value, GrantKind::Dir)?,
+            "files" => child = grant_all(parent, child, value, GrantKind::File)?,
+            "modules" => {
+                for name in strings(value, "modules")? {
+                    if !parent.modules().allow_list.is_allowed(&name) {
+                        return Err(format!("module '{name}' is not allowed in the parent cell"));
+                    }
+                    modules = modules.allow(&name).map_err(|e| e.0)?;
+                }
+            }
+            "roots" => {
+                for shown in strings(value, "roots")? {
+                    let Some(root) = parent.modules().roots.iter().find(|r| r.to_string() == shown) else {
+                        return Err(format!("module root {shown} is not one of the parent cell's"));
+                    };
+                    modules = modules.root(root.clone()).map_err(|e| e.0)?;
+                }
+            }
+            "objects" => child = objects(parent, child, value)?,
+            "fuel" => limits.fuel = Some(at_most("fuel", int(value, "fuel")?, budget.fuel.or(parent.limits().fuel))?),
+            "timeout" => {
+                let secs = match value {
+                    Value::Int(i) => *i as f64,
+                    Value::Float(f) => *f,
+                    _ => return Err("timeout is a number of seconds".to_owned()),
+                };
+                let asked = Duration::try_from_secs_f64(secs).map_err(|_| "timeout is a number of seconds".to_owned())?;
+                let left = budget.time.unwrap_or(parent.limits().timeout).min(parent.limits().timeout);
+                if asked > left {
+                    return Err(format!("a timeout of {secs}s is more than the parent cell has left ({:.3}s)", left.as_secs_f64()));
+                }
+                limits.timeout = asked;
+            }
+            "memory" => limits.memory = at_most("memory", int(value, "memory")?, Some(parent.limits().memory))?,
+            "output" => limits.output = at_most("output", int(value, "output")?, Some(parent.limits().output))?,
+            other => return Err(format!("unknown cell option {other:?} (expected one of: {})", KEYS.join(", "))),
+        }
+    }
+    if limits.fuel.is_none() {
+        limits.fuel = budget.fuel;
+    }
+    Ok(child.with_modules(modules).with_limits(Limits { ..limits }))
+}
+
+/// `{"/guest/path": "ro" | "rw"}`, each inside one of the parent's grants.
+fn grant_all(parent: &Policy, mut child: Policy, value: &Value, kind: GrantKind) -> Result<Policy, String> {
+    let Value::Dict(pairs) = value else { return Err("dirs and files map guest paths to 'ro' or 'rw'".to_owned()) };
+    for (path, access) in pairs {
+        let (Value::Str(path), Value::Str(access)) = (path, access) else {
+            return Err("dirs and files map guest paths to 'ro' or 'rw'".to_owned());
+        };
+        let access: Access = access.parse().map_err(|e: crate::policy::PolicyError| e.0)?;
+        let guest = GuestPath::parse_absolute(path)?;
+        let Some(outer) = parent.grants().iter().filter(|g| guest.starts_with(g.guest())).max_by_key(|g| g.guest().parts().len())
+        else {
+            return Err(format!("'{guest}' is not inside any grant of the parent cell"));
+        };
+        if outer.kind() == GrantKind::File && &guest != outer.guest() {
+            return Err(format!("'{guest}' is not inside any grant of the parent cell"));
+        }
+        if access > outer.access() {
+            return Err(format!("'{guest}' cannot be {access}: the parent's grant {} is {}", outer.guest(), outer.access()));
+        }
+        let rel = guest.relative_to(outer.guest()).unwrap_or_default();
+        let host = if rel.is_empty() { outer.host().to_path_buf() } else { outer.host().join(rel) };
+        // Resolved now, symlinks included: the child's grant must stay inside the parent's.
+        let resolved = std::fs::canonicalize(&host).map_err(|_| format!("'{guest}' does not exist in the parent's grant"))?;
+        if !resolved.starts_with(outer.host()) {
+            return Err(format!("'{guest}' leads outside the parent's grant {}", outer.guest()));
+        }
+        let grant = match kind {
+            GrantKind::Dir => Grant::dir(&resolved, path, access),
+            GrantKind::File => Grant::file(&resolved, path, access),
+        }
+        .map_err(|_| format!("'{guest}' cannot be granted as a {}", if kind == GrantKind::Dir { "directory" } else { "file" }))?;
+        child = child.grant(grant).map_err(|e| e.0)?;
+    }
+    Ok(child)
+}
+
+/// `["name", ...]` or `{"name": ["method", ...]}`: the parent's objects, narrowed.
+fn objects(parent: &Policy, mut child: Policy, value: &Value) -> Result<Policy, String> {
+    let wanted: Vec<(String, Option<BTreeSet<String>>)> = match value {
+        Value::List(_) | Value::Tuple(_) => strings(value, "objects")?.into_iter().map(|n| (n, None)).collect(),
+        Value::Dict(pairs) => pairs
+            .iter()
+            .map(|(k, v)| match k {
+                Value::Str(k) => Ok((k.clone(), Some(strings(v, "methods")?.into_iter().collect()))),
+                _ => Err("object names are str".to_owned()),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err("objects is a list of names or a dict of names to methods".to_owned()),
+    };
+    for (name, methods) in wanted {
+        let Some(object) = parent.objects().iter().find(|o| o.name() == name) else {
+            return Err(format!("host object {name:?} is not granted to the parent cell"));
+        };
+        let mut object = (**object).clone();
+        if let Some(methods) = methods {
+            let exposed = object.exposed_names();
+            if let Some(extra) = methods.iter().find(|m| !exposed.contains(m)) {
+                return Err(format!("host object '{name}' has no method '{extra}' in the parent cell"));
+            }
+            object = object.filter(move |m| methods.contains(m));
+        }
+        child = child.object(object).map_err(|e| e.0)?;
+    }
+    Ok(child)
+}
+
+fn strings(value: &Value, what: &str) -> Result<Vec<String>, String> {
+    match value {
+        Value::List(items) | Value::Tuple(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => Ok(s.clone()),
+                _ => Err(format!("{what} is a list of str")),
+            })
+            .collect(),
+        _ => Err(format!("{what} is a list of str")),
+    }
+}
+
+fn int(value: &Value, what: &str) -> Result<u64, String> {
+    match value {
+        Value::Int(i) if *i >= 0 => Ok(*i as u64),
+        _ => Err(format!("{what} is a non-negative int")),
+    }
+}
+
+fn at_most(what: &str, asked: u64, left: Option<u64>) -> Result<u64, String> {
+    match left {
+        Some(left) if asked > left => Err(format!("{what} of {asked} is more than the parent cell has ({left})")),
+        _ => Ok(asked),
+    }
+}
