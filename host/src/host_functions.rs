@@ -29,11 +29,11 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
             abi::Ask::Object => caller.data().objects.describe(&question),
             abi::Ask::CallObject => caller.data().objects.call(&question),
             abi::Ask::NewCell => {
-                let budget = budget(&caller);
+                let budget = budget(&mut caller);
                 caller.data_mut().children.create(&question, budget)
             }
             abi::Ask::CellOp => {
-                let budget = budget(&caller);
+                let budget = budget(&mut caller);
                 let (answer, used) = caller.data_mut().children.operate(&question, budget);
                 // The child's fuel was the parent's.
                 if let Some(left) = budget.fuel {
@@ -53,9 +53,15 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
 
 /// What the calling cell has left to give a child: its fuel, if it has a fuel limit, and the
 /// time to its deadline.
-fn budget(caller: &Caller<'_, CellState>) -> crate::nested::Budget {
+fn budget(caller: &mut Caller<'_, CellState>) -> crate::nested::Budget {
     let fuel = if caller.data().children.has_fuel_limit() { caller.get_fuel().ok() } else { None };
-    crate::nested::Budget { fuel, time: caller.data().control.remaining() }
+    let used = match caller.get_export(abi::EXPORT_MEMORY) {
+        Some(Extern::Memory(memory)) => memory.data_size(&*caller) as u64,
+        _ => 0,
+    };
+    let children = &caller.data().children;
+    let memory = children.memory_limit().saturating_sub(used).saturating_sub(children.children_memory());
+    crate::nested::Budget { fuel, time: caller.data().control.remaining(), memory }
 }
 
 /// `padcell.answer(ptr, cap) -> len`: writes the pending answer to `ptr`; -1 if there is none

@@ -37,6 +37,16 @@ impl ChildCells {
         ChildCells { supervisor, fs, policy, chain: vec![id], children: BTreeMap::new(), next: 1 }
     }
 
+    /// The memory this cell's open children may use between them.
+    pub(crate) fn children_memory(&self) -> u64 {
+        self.children.values().map(|c| c.limits().memory).sum()
+    }
+
+    /// This cell's memory limit.
+    pub(crate) fn memory_limit(&self) -> u64 {
+        self.policy.limits().memory
+    }
+
     /// Whether this cell has a fuel limit, so its children's fuel is drawn from it.
     pub(crate) fn has_fuel_limit(&self) -> bool {
         self.policy.limits().fuel.is_some()

@@ -11,11 +11,13 @@ use crate::policy::{Access, Grant, GrantKind, Policy};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// What the parent has left for the child: its fuel (when metered with a limit) and time.
+/// What the parent has left for the child: its fuel (when metered with a limit), its time, and
+/// its memory (its limit, less what it uses and what its other children may use).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Budget {
     pub(crate) fuel: Option<u64>,
     pub(crate) time: Option<Duration>,
+    pub(crate) memory: u64,
 }
 
 const KEYS: &[&str] = &["dirs", "files", "modules", "roots", "objects", "fuel", "timeout", "memory", "output"];
@@ -65,13 +67,18 @@ pub(crate) fn child_policy(parent: &Policy, budget: Budget, request: &Value) -> 
                 }
                 limits.timeout = asked;
             }
-            "memory" => limits.memory = at_most("memory", int(value, "memory")?, Some(parent.limits().memory))?,
+            "memory" => limits.memory = at_most("memory", int(value, "memory")?, Some(budget.memory))?,
             "output" => limits.output = at_most("output", int(value, "output")?, Some(parent.limits().output))?,
             other => return Err(format!("unknown cell option {other:?} (expected one of: {})", KEYS.join(", "))),
         }
     }
     if limits.fuel.is_none() {
         limits.fuel = budget.fuel;
+    }
+    // Unless asked for, a child gets half the memory its parent has left, so the parent keeps
+    // room to run and to make more children. (An interpreter needs about 32 MiB to start.)
+    if !pairs.iter().any(|(k, _)| k == &Value::Str("memory".into())) {
+        limits.memory = budget.memory / 2;
     }
     Ok(child.with_modules(modules).with_limits(Limits { ..limits }))
 }
