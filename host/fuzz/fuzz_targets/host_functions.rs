@@ -41,7 +41,7 @@ fn world() -> &'static World {
             .grant(Grant::dir(root.path().join("rw"), "/rw", Access::ReadWrite).expect("grant"))
             .expect("policy")
             .with_limits(Limits { timeout: Duration::from_secs(2), memory: 4 << 16, fuel: Some(10_000_000), ..Limits::default() });
-        let supervisor = Supervisor::new().expect("supervisor");
+        let supervisor = Supervisor::builder().metered(true).build().expect("supervisor");
         let module = RawModule::new(&supervisor, HOSTILE.as_bytes()).expect("hostile.wat");
         let exports = HOSTILE
             .split("(export \"")
