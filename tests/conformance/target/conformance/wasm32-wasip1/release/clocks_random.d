@@ -1,1 +1,0 @@
-/work/main/tests/conformance/target/conformance/wasm32-wasip1/release/clocks_random.wasm: /work/main/tests/conformance/programs/src/bin/clocks_random.rs /work/main/tests/conformance/programs/src/lib.rs
