@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::{padcell, supervisor, workspace};
-use padcell::{AuditEvent, CellError, Grant, ModulePolicy, ModuleRoot, Policy, RestrictedNames, Supervisor, Value};
+use common::{audited, padcell, supervisor, workspace};
+use padcell::{CellError, Grant, ModulePolicy, ModuleRoot, Policy, RestrictedNames, Supervisor, Value};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
 /// A codebase on the host: `tool.py`, the package `pkg` with submodules and relative imports.
 fn codebase() -> tempfile::TempDir {
@@ -33,18 +32,6 @@ fn with_modules(policy: Policy, modules: ModulePolicy) -> Policy {
 
 fn loader_root(dir: &Path) -> ModulePolicy {
     ModulePolicy::default().root(ModuleRoot::loader(dir, "codebase").unwrap()).unwrap()
-}
-
-/// A supervisor of its own, whose audit events the test reads.
-fn audited() -> (Supervisor, Arc<Mutex<Vec<AuditEvent>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let supervisor = Supervisor::builder()
-        .cache_dir(common::cache_dir())
-        .on_audit(move |e| sink.lock().unwrap().push(e.clone()))
-        .build()
-        .unwrap();
-    (supervisor, events)
 }
 
 fn exception(result: Result<(), CellError>) -> padcell::PythonException {

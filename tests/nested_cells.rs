@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{padcell, supervisor, workspace};
-use padcell::{Access, AuditEvent, CellError, Grant, HostObject, LimitKind, Limits, Policy, Supervisor, Value};
-use std::sync::{Arc, Mutex};
+use common::{audited, padcell, supervisor, workspace};
+use padcell::{Access, CellError, Grant, HostObject, LimitKind, Limits, Policy, Supervisor, Value};
 
 /// A host tree: grant/public/a.txt, grant/private/secret.txt, and grant/public/out, a symlink
 /// to outside/, which lies outside `grant/`.
@@ -19,14 +18,6 @@ fn tree() -> (tempfile::TempDir, std::path::PathBuf) {
     std::fs::write(grant.join("private/secret.txt"), "secret").unwrap();
     std::os::unix::fs::symlink(dir.path().join("outside"), grant.join("public/out")).unwrap();
     (dir, grant)
-}
-
-fn audited() -> (Supervisor, Arc<Mutex<Vec<AuditEvent>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let supervisor =
-        Supervisor::builder().cache_dir(common::cache_dir()).on_audit(move |e| sink.lock().unwrap().push(e.clone())).build().unwrap();
-    (supervisor, events)
 }
 
 fn text(s: &str) -> Value {

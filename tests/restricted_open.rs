@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{padcell, unshaped};
-use padcell::{Access, AuditEvent, CellError, Grant, Policy, Supervisor, Value};
+use common::{audited, padcell, unshaped};
+use padcell::{Access, AuditEvent, CellError, Grant, Policy, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 /// A host tree for one test:
 /// ```text
@@ -74,18 +73,6 @@ impl HostTree {
             .grant(Grant::dir(self.path("out"), "/out", Access::ReadWrite).unwrap())
             .unwrap()
     }
-}
-
-/// A supervisor whose audit events the test can read.
-fn audited() -> (Supervisor, Arc<Mutex<Vec<AuditEvent>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink = events.clone();
-    let supervisor = Supervisor::builder()
-        .cache_dir(common::cache_dir())
-        .on_audit(move |e| sink.lock().unwrap().push(e.clone()))
-        .build()
-        .unwrap();
-    (supervisor, events)
 }
 
 /// Runs `applet` under `policy`; returns what it printed and the audit events.

@@ -76,3 +76,12 @@ pub fn unshaped(policy: padcell::Policy) -> padcell::Policy {
     let modules = policy.modules().clone().allow("*").expect("valid name").names(names);
     policy.with_modules(modules)
 }
+
+/// A supervisor of its own, and the audit events it receives.
+pub fn audited() -> (Supervisor, std::sync::Arc<std::sync::Mutex<Vec<padcell::AuditEvent>>>) {
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let supervisor =
+        Supervisor::builder().cache_dir(cache_dir()).on_audit(move |e| sink.lock().unwrap().push(e.clone())).build().expect("supervisor");
+    (supervisor, events)
+}
