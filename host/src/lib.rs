@@ -30,10 +30,12 @@ mod modules;
 mod nested;
 mod objects;
 mod output;
+pub mod page;
 mod policy;
 mod raw;
 mod sandbox;
 mod sched;
+pub mod serve;
 mod state;
 mod supervisor;
 mod wasi_command;
@@ -49,8 +51,8 @@ pub use limits::{CancelHandle, LimitExceeded, LimitFlags, LimitKind, Limits};
 pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags};
 pub use module_cache::{CacheEvent, ModuleCache, ModuleKind};
 pub use modules::{
-    ALL as ALL_MODULES, AllowList, DEFAULT_ALLOWED, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, ModulePolicy,
-    ModuleRoot, RestrictedNames,
+    ALL as ALL_MODULES, AllowList, DEFAULT_ALLOWED, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, FetchLimits,
+    ModulePolicy, ModuleRoot, RemoteRoot, RestrictedNames,
 };
 pub use fs::GuestPath;
 pub use objects::{Filter, HostObject, Method, ObjectError, kv_store};

@@ -1,6 +1,9 @@
 //! The `padcell` command line: `padcell run FILE.py [ARGS...]`, `padcell run -c CODE [ARGS...]`,
 //! `padcell run MODULE.wasm [ARGS...]` for a plain WASI command, and `padcell run DIR [ARGS...]`
-//! for an applet described by `DIR/applet.toml`.
+//! for an applet described by `DIR/applet.toml`; `padcell page FILE.html` and `padcell serve DIR`
+//! for Grail-style pages whose `<object>` tags name applets.
+
+mod cli_pages;
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
@@ -45,61 +48,97 @@ enum Command {
     /// Run a Python file, a WASI module (.wasm/.wat), an applet directory (DIR/applet.toml), or code
     /// given with -c, in a new cell
     #[command(after_help = EXIT_CODES)]
-    Run {
-        /// Program passed in as a string (sys.argv[0] is '-c')
-        #[arg(short = 'c', value_name = "CODE")]
-        code: Option<String>,
+    Run(RunArgs),
 
-        /// Grant a host directory at a guest path, read-only unless ::rw (GUEST defaults to HOST)
-        #[arg(long = "dir", value_name = "HOST[::GUEST[::ro|rw]]")]
-        dir: Vec<String>,
+    /// Render an HTML page: run each <object classid="X.py" codebase="..."> applet in its own cell
+    /// and put what it rendered in the object's place (its fallback content where it failed)
+    Page {
+        /// The page
+        #[arg(value_name = "FILE.html")]
+        file: PathBuf,
 
-        /// Grant a single host file at a guest path, read-only unless ::rw
-        #[arg(long = "file", value_name = "HOST[::GUEST[::ro|rw]]")]
-        file: Vec<String>,
-
-        /// Set an environment variable in the cell (it sees no others)
-        #[arg(long = "env", value_name = "KEY=VALUE")]
-        env: Vec<String>,
+        /// Write the rendered page to FILE [default: stdout]
+        #[arg(long = "out", short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
 
         #[command(flatten)]
-        modules: padcell::ModuleFlags,
-
-        #[command(flatten)]
-        names: padcell::NameFlags,
-
-        /// Grant a key-value store kept in host FILE, reached in the cell as padcell.host(NAME)
-        #[arg(long = "object", value_name = "NAME=FILE")]
-        object: Vec<String>,
-
-        /// Append every refused operation to FILE, one JSON object a line
-        #[arg(long = "audit-log", value_name = "FILE")]
-        audit_log: Option<PathBuf>,
-
-        /// CPU budget in wasmtime fuel units (about one per wasm instruction) [default: unmetered]
-        #[arg(long, value_name = "N")]
-        fuel: Option<u64>,
-
-        /// Wall-clock limit, e.g. 500ms, 2s, 1m [default: 30s]
-        #[arg(long, value_name = "DURATION")]
-        timeout: Option<String>,
-
-        /// Memory limit, e.g. 64MiB [default: 256MiB]
-        #[arg(long = "max-memory", value_name = "SIZE")]
-        max_memory: Option<String>,
-
-        /// Limit on stdout and stderr together, e.g. 1MiB [default: 64MiB]
-        #[arg(long = "max-output", value_name = "SIZE")]
-        max_output: Option<String>,
-
-        /// Files and directories the cell may hold open at once [default: 256]
-        #[arg(long = "max-open-files", value_name = "N")]
-        max_open_files: Option<u32>,
-
-        /// FILE.py, MODULE.wasm or DIR, then the arguments the program sees after its argv[0]
-        #[arg(value_name = "FILE|MODULE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        flags: cli_pages::PageFlags,
     },
+
+    /// Serve the pages in DIR over HTTP, each request's applets in fresh cells
+    Serve {
+        /// The site: its .html pages are rendered, other files are served as they are
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+
+        /// Address to listen on (loopback by default; port 0 picks a free one)
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+
+        /// Pages rendered at once; more requests wait their turn
+        #[arg(long = "max-concurrent-pages", value_name = "N", default_value_t = 4)]
+        max_concurrent_pages: usize,
+
+        #[command(flatten)]
+        flags: cli_pages::PageFlags,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Program passed in as a string (sys.argv[0] is '-c')
+    #[arg(short = 'c', value_name = "CODE")]
+    code: Option<String>,
+
+    /// Grant a host directory at a guest path, read-only unless ::rw (GUEST defaults to HOST)
+    #[arg(long = "dir", value_name = "HOST[::GUEST[::ro|rw]]")]
+    dir: Vec<String>,
+
+    /// Grant a single host file at a guest path, read-only unless ::rw
+    #[arg(long = "file", value_name = "HOST[::GUEST[::ro|rw]]")]
+    file: Vec<String>,
+
+    /// Set an environment variable in the cell (it sees no others)
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    env: Vec<String>,
+
+    #[command(flatten)]
+    modules: padcell::ModuleFlags,
+
+    #[command(flatten)]
+    names: padcell::NameFlags,
+
+    /// Grant a key-value store kept in host FILE, reached in the cell as padcell.host(NAME)
+    #[arg(long = "object", value_name = "NAME=FILE")]
+    object: Vec<String>,
+
+    /// Append every refused operation to FILE, one JSON object a line
+    #[arg(long = "audit-log", value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+
+    /// CPU budget in wasmtime fuel units (about one per wasm instruction) [default: unmetered]
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+
+    /// Wall-clock limit, e.g. 500ms, 2s, 1m [default: 30s]
+    #[arg(long, value_name = "DURATION")]
+    timeout: Option<String>,
+
+    /// Memory limit, e.g. 64MiB [default: 256MiB]
+    #[arg(long = "max-memory", value_name = "SIZE")]
+    max_memory: Option<String>,
+
+    /// Limit on stdout and stderr together, e.g. 1MiB [default: 64MiB]
+    #[arg(long = "max-output", value_name = "SIZE")]
+    max_output: Option<String>,
+
+    /// Files and directories the cell may hold open at once [default: 256]
+    #[arg(long = "max-open-files", value_name = "N")]
+    max_open_files: Option<u32>,
+
+    /// FILE.py, MODULE.wasm or DIR, then the arguments the program sees after its argv[0]
+    #[arg(value_name = "FILE|MODULE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 fn main() {
@@ -116,7 +155,18 @@ fn main() {
 }
 
 fn run(cli: Cli) -> Result<i32> {
-    let Command::Run {
+    match cli.command {
+        Command::Run(args) => run_applet(cli.cache_dir, args),
+        Command::Page { file, out, flags } => cli_pages::page(cli.cache_dir, &file, out.as_deref(), &flags),
+        Command::Serve { dir, listen, max_concurrent_pages, flags } => {
+            cli_pages::serve_dir(cli.cache_dir, &dir, listen, max_concurrent_pages, &flags)
+        }
+    }
+}
+
+/// `padcell run`.
+fn run_applet(cache_dir: Option<PathBuf>, run_args: RunArgs) -> Result<i32> {
+    let RunArgs {
         code,
         dir,
         file,
@@ -131,7 +181,7 @@ fn run(cli: Cli) -> Result<i32> {
         max_output,
         max_open_files,
         args,
-    } = cli.command;
+    } = run_args;
     let flags = PolicyFlags { dir, file, env, object, modules, names };
     let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files };
     // What the program is, and the policy and limits it starts from: empty, or its manifest's.
@@ -163,7 +213,7 @@ fn run(cli: Cli) -> Result<i32> {
     let policy = flags.apply(base_policy, Path::new("."))?.with_limits(limit_flags.apply(base_limits)?);
     let fuel = policy.limits().fuel.is_some();
     let python = !matches!(program, Program::Wasm(_));
-    let supervisor = supervisor(cli.cache_dir, audit_log.as_deref(), fuel, python)?;
+    let supervisor = supervisor(cache_dir, audit_log.as_deref(), fuel, python)?;
     let outcome = match &program {
         Program::Wasm(path) => run_module(&supervisor, path, policy, argv),
         python => run_python(&supervisor, python, policy, argv),

@@ -28,6 +28,8 @@ enum OpenRoot {
     Guest { shown: String, mount: Arc<Mount>, rel: String },
     /// A loader-only host directory, shown as `<label>`.
     Loader { shown: String, dir: cap_std::fs::Dir },
+    /// An http codebase, shown as `<label>`.
+    Remote { shown: String, remote: super::RemoteRoot },
 }
 
 /// A module file found in a root.
@@ -56,6 +58,7 @@ impl ModuleLoader {
                         .map_err(|e| anyhow::anyhow!("opening module root <{label}>: {e}"))?;
                     OpenRoot::Loader { shown: format!("<{label}>"), dir }
                 }
+                ModuleRoot::Remote(remote) => OpenRoot::Remote { shown: root.to_string(), remote: remote.clone() },
             });
         }
         Ok(ModuleLoader { fs, allow_list: policy.allow_list.clone(), roots, names: policy.names.to_value(), bytecode })
@@ -153,12 +156,15 @@ impl ModuleLoader {
 impl OpenRoot {
     fn shown(&self) -> &str {
         match self {
-            OpenRoot::Guest { shown, .. } | OpenRoot::Loader { shown, .. } => shown,
+            OpenRoot::Guest { shown, .. } | OpenRoot::Loader { shown, .. } | OpenRoot::Remote { shown, .. } => shown,
         }
     }
 
+    /// Whether `rel` is there. A remote module that could not be fetched counts as there, so
+    /// that importing it reports why.
     fn is_file(&self, rel: &str) -> bool {
         match self {
+            OpenRoot::Remote { remote, .. } => return !matches!(remote.fetch(rel), Ok(None)),
             OpenRoot::Guest { mount, rel: base, .. } => mount.cap.metadata(format!("{base}/{rel}")),
             OpenRoot::Loader { dir, .. } => dir.metadata(rel),
         }
@@ -170,6 +176,7 @@ impl OpenRoot {
         let file = match self {
             OpenRoot::Guest { mount, rel: base, .. } => mount.cap.open(format!("{base}/{rel}")),
             OpenRoot::Loader { dir, .. } => dir.open(rel),
+            OpenRoot::Remote { remote, .. } => return remote.fetch(rel)?.ok_or_else(|| "the codebase has no such file".to_owned()),
         };
         let mut bytes = Vec::new();
         file.and_then(|f| f.take(MAX_MODULE_SOURCE as u64 + 1).read_to_end(&mut bytes))

@@ -10,12 +10,14 @@ mod bytecode_cache;
 mod loader;
 pub(crate) mod name;
 mod names;
+mod remote;
 mod root;
 
 pub use allow_list::{ALL, AllowList, DEFAULT_ALLOWED};
 pub(crate) use bytecode_cache::BytecodeCache;
 pub(crate) use loader::ModuleLoader;
 pub use names::{DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, RestrictedNames};
+pub use remote::{FetchLimits, RemoteRoot};
 pub use root::ModuleRoot;
 
 use crate::policy::PolicyError;

@@ -1,5 +1,6 @@
 //! Module roots (rexec's `ok_path`): where `import x` finds `x.py` or `x/__init__.py`.
 
+use super::RemoteRoot;
 use crate::fs::GuestPath;
 use crate::policy::PolicyError;
 use std::fmt;
@@ -14,6 +15,8 @@ pub enum ModuleRoot {
     /// A host directory granted to the loader only (Grail's codebase): its modules can be
     /// imported, but the cell cannot see or open it. Tracebacks show `<LABEL>/mod.py`.
     Loader { host: PathBuf, label: String },
+    /// An http codebase, fetched by the loader alone: the cell has no network.
+    Remote(RemoteRoot),
 }
 
 impl ModuleRoot {
@@ -60,6 +63,7 @@ impl fmt::Display for ModuleRoot {
         match self {
             ModuleRoot::Guest(path) => write!(f, "{path}"),
             ModuleRoot::Loader { label, .. } => write!(f, "<{label}>"),
+            ModuleRoot::Remote(remote) => write!(f, "<{}>", remote.label()),
         }
     }
 }

@@ -1,0 +1,85 @@
+//! One applet of a page, run in its own cell: Grail's instantiation of the class its tag names,
+//! with the tag's params as keyword arguments, in a restricted environment.
+
+use super::slot::{PAGE_OBJECT, Slot};
+use super::{AppletTag, PageOptions, PageRequest};
+use crate::abi::Value;
+use crate::error::CellError;
+use crate::modules::{ModulePolicy, name::is_identifier};
+use crate::policy::Policy;
+use crate::supervisor::Supervisor;
+
+/// Runs in the applet's cell before the applet: instantiates `module.cls(page, **params)`, and
+/// calls its `render()` if it has one. The applet's arguments cross by value, never as code.
+const BOOTSTRAP: &str = r#"
+def __padcell_applet__(module, cls, params, page):
+    import padcell
+    klass = getattr(__import__(module, fromlist=[cls]), cls)
+    applet = klass(padcell.host(page), **params)
+    render = getattr(applet, "render", None)
+    if callable(render):
+        render()
+"#;
+
+/// The module and class a classid names: `Clock.py` is class `Clock` of module `Clock`,
+/// `charts.Bar` class `Bar` of module `charts`.
+pub(crate) fn class_of(classid: &str) -> Result<(String, String), String> {
+    let id = classid.trim();
+    let (module, class) = match id.strip_suffix(".py") {
+        Some(module) => (module, module.rsplit('.').next().unwrap_or(module)),
+        None => match id.rsplit_once('.') {
+            Some((module, class)) => (module, class),
+            None => (id, id),
+        },
+    };
+    if module.split('.').all(is_identifier) && is_identifier(class) {
+        Ok((module.to_owned(), class.to_owned()))
+    } else {
+        Err(format!("classid {:?} names no Python module and class", id.chars().take(64).collect::<String>()))
+    }
+}
+
+/// Runs the applet `tag` names, on a page in `page_dir`, and returns the safe HTML it rendered,
+/// or a short reason it failed that names no host path.
+pub(crate) fn run(supervisor: &Supervisor, options: &PageOptions, tag: &AppletTag, request: &PageRequest<'_>) -> Result<String, String> {
+    let (module, class) = class_of(&tag.classid)?;
+    let root = options.codebases.module_root(tag, request.dir, &module)?;
+    let (slot, page) = Slot::new(options.max_slot_bytes, request.query);
+    let modules = ModulePolicy { roots: vec![root], ..options.modules.clone() };
+    let policy = Policy::new()
+        .with_modules(modules)
+        .with_limits(options.limits)
+        .object(page)
+        .map_err(|e| e.0)?;
+    let mut cell = supervisor.cell().policy(policy).args([tag.classid.clone()]).build().map_err(|e| {
+        log_host_error(&tag.classid, &e);
+        "the applet's cell could not be made".to_owned()
+    })?;
+    let params = tag.params.iter().map(|(k, v)| (Value::Str(k.clone()), Value::Str(v.clone()))).collect();
+    cell.exec_source("<padcell page>", BOOTSTRAP).map_err(|e| reason(&tag.classid, &e))?;
+    cell.call("__padcell_applet__", &[Value::Str(module), Value::Str(class), Value::Dict(params), Value::Str(PAGE_OBJECT.to_owned())])
+        .map_err(|e| reason(&tag.classid, &e))?;
+    Ok(slot.take())
+}
+
+/// A failure as the page notes it: the applet's own exception, or the limit that stopped it.
+fn reason(classid: &str, err: &CellError) -> String {
+    match err {
+        CellError::Exception(exc) => {
+            let message: String = exc.message.lines().next().unwrap_or("").chars().take(200).collect();
+            if message.is_empty() { exc.type_name.clone() } else { format!("{}: {message}", exc.type_name) }
+        }
+        CellError::Exit(code) => format!("the applet exited with status {code}"),
+        CellError::Limit(limit) => format!("the applet's {limit}"),
+        CellError::Trap(_) | CellError::Spent(_) => "the applet crashed inside its cell".to_owned(),
+        CellError::Host(e) => {
+            log_host_error(classid, e);
+            "the host could not run the applet".to_owned()
+        }
+    }
+}
+
+/// A host-side failure is the operator's to read, not the page's: it may name host paths.
+fn log_host_error(classid: &str, err: &dyn std::fmt::Display) {
+    eprintln!("padcell: applet {classid}: {err:#}");
+}

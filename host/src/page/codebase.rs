@@ -1,0 +1,80 @@
+//! An applet's codebase: where its modules come from, as a loader-only module root. A page's
+//! tags are not trusted to name any host path: a local codebase must lie inside the renderer's
+//! root directory, and an http codebase must be on an origin the supervisor allowed.
+
+use super::AppletTag;
+use crate::modules::{FetchLimits, ModuleRoot, RemoteRoot};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+
+/// Where codebases may come from.
+#[derive(Clone, Debug)]
+pub struct CodebaseRules {
+    /// Local codebases lie inside this directory (canonical).
+    pub(crate) root: PathBuf,
+    /// Origins (`http://host:port`) http codebases may be fetched from; none by default.
+    pub origins: Vec<String>,
+    pub fetch: FetchLimits,
+}
+
+/// The label tracebacks show for a codebase's files: `<codebase>/Clock.py`.
+const LABEL: &str = "codebase";
+
+impl CodebaseRules {
+    /// Local codebases must lie inside `root`.
+    pub fn new(root: &Path) -> std::io::Result<CodebaseRules> {
+        Ok(CodebaseRules { root: std::fs::canonicalize(root)?, origins: Vec::new(), fetch: FetchLimits::default() })
+    }
+
+    /// The module root for `tag`, on a page in directory `page_dir` (below the root). A
+    /// relative codebase is relative to the page, `/x` to the root; none means the page's own
+    /// directory. The error names the rule and never a host path.
+    pub(crate) fn module_root(&self, tag: &AppletTag, page_dir: &Path, module: &str) -> Result<ModuleRoot, String> {
+        let codebase = tag.codebase.as_deref().unwrap_or("").trim();
+        if let Some((scheme, _)) = codebase.split_once(':').filter(|(s, _)| s.chars().all(|c| c.is_ascii_alphanumeric())) {
+            if !scheme.eq_ignore_ascii_case("http") {
+                return Err(format!("codebase {codebase:?}: only local and http:// codebases can be used"));
+            }
+            return self.remote(codebase, tag.sha256.as_deref(), module);
+        }
+        if tag.sha256.is_some() {
+            return Err("data-sha256 pins only an http codebase".to_owned());
+        }
+        let relative = Path::new(codebase);
+        if relative.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
+            return Err(format!("codebase {codebase:?} may not use '..'"));
+        }
+        let base = if codebase.starts_with('/') { self.root.clone() } else { page_dir.to_path_buf() };
+        let joined = base.join(codebase.trim_start_matches('/'));
+        // Symlinks are resolved before the check, so one cannot lead outside the root.
+        let inside = std::fs::canonicalize(&joined).ok().filter(|p| p.starts_with(&self.root) && p.is_dir());
+        let Some(dir) = inside else {
+            return Err(format!("codebase {codebase:?} is not a directory inside the site"));
+        };
+        ModuleRoot::loader(dir, LABEL).map_err(|e| e.0)
+    }
+
+    fn remote(&self, url: &str, sha256: Option<&str>, module: &str) -> Result<ModuleRoot, String> {
+        let origin = url::Url::parse(url)
+            .map_err(|e| format!("codebase {url:?} is not a URL: {e}"))?
+            .origin()
+            .ascii_serialization();
+        if !self.origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin) {
+            return Err(format!("codebase origin {origin} is not allowed (allow it with --allow-origin {origin})"));
+        }
+        let pins = pins(sha256.unwrap_or(""), module)?;
+        Ok(ModuleRoot::Remote(RemoteRoot::new(url, LABEL, pins, self.fetch).map_err(|e| e.0)?))
+    }
+}
+
+/// `data-sha256`: one digest, for the classid's module, or `module=digest` pairs.
+fn pins(spec: &str, module: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut pins = BTreeMap::new();
+    for word in spec.split_whitespace() {
+        let (name, digest) = word.split_once('=').unwrap_or((module, word));
+        if pins.insert(name.to_owned(), digest.to_owned()).is_some() {
+            return Err(format!("data-sha256 pins module {name:?} twice"));
+        }
+    }
+    Ok(pins)
+}
