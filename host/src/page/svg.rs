@@ -118,7 +118,7 @@ mod tests {
             shape(&[("shape", Value::Str("text".into())), ("text", Value::Str("<b>&".into()))]),
         ]);
         let svg = picture(&Value::Int(10), &Value::Float(20.0), &shapes).unwrap();
-        assert!(svg.contains(r#"<rect x="1" fill="&quot;>&lt;script>"/>"#), "{svg}");
+        assert!(svg.contains(r#"<rect x="1" fill="&quot;&gt;&lt;script&gt;"/>"#), "{svg}");
         assert!(svg.contains("<text>&lt;b&gt;&amp;</text>"), "{svg}");
     }
 
