@@ -56,19 +56,68 @@ pub extern "C" fn padcell_alloc(len: usize) -> *mut u8 {
     Box::into_raw(buf) as *mut u8
 }
 
-/// Builds the interpreter. `sys.argv` comes from the WASI arguments the host gave the cell.
+/// What `padcell_preinit` built, waiting for its cell: the interpreter with the prelude and the
+/// applet API run, and nothing that depends on a cell.
+struct Prepared {
+    interpreter: Interpreter,
+    format_exception: PyObjectRef,
+    marshal_dumps: PyObjectRef,
+}
+
+thread_local! {
+    static PREPARED: RefCell<Option<Prepared>> = const { RefCell::new(None) };
+}
+
+unsafe extern "C" {
+    /// wasi-libc: forget the preopen table it read, so the next path lookup reads this cell's.
+    fn __wasilibc_reset_preopens();
+    /// wasi-libc: forget the environment it read, so the next lookup reads this cell's.
+    fn __wasilibc_deinitialize_environ();
+}
+
+/// Builds what every cell shares (see abi.rs). The host runs this once under wizer and
+/// snapshots the memory it leaves, so it must not depend on a cell: no policy, argv,
+/// environment or files, and no `padcell` import.
+#[unsafe(no_mangle)]
+pub extern "C" fn padcell_preinit() {
+    if PREPARED.with_borrow(|p| p.is_none()) && CELL.with_borrow(|c| c.is_none()) {
+        let prepared = prepare();
+        PREPARED.with_borrow_mut(|p| *p = prepared);
+    }
+}
+
+fn prepare() -> Option<Prepared> {
+    let interpreter = build_interpreter();
+    let shared = interpreter.enter(|vm| {
+        vm.run_string(vm.new_scope_with_builtins(), PRELUDE, "<padcell prelude>")?;
+        let format_exception = vm.import("_padcell", 0)?.get_attr("format_exception", vm)?;
+        let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
+        vm.run_string(vm.new_scope_with_builtins(), APPLET_API, "<padcell api>")?;
+        Ok::<_, PyBaseExceptionRef>((format_exception, marshal_dumps))
+    });
+    let (format_exception, marshal_dumps) = shared.ok()?;
+    Some(Prepared { interpreter, format_exception, marshal_dumps })
+}
+
+/// Makes the interpreter this cell's: from a snapshot if the host restored one, else built now.
 #[unsafe(no_mangle)]
 pub extern "C" fn padcell_init() -> u32 {
     if CELL.with_borrow(|c| c.is_some()) {
         return 0;
     }
-    let interpreter = build_interpreter();
+    // A snapshot holds wasi-libc's preopens and environment as they were when it was taken.
+    // SAFETY: plain wasi-libc calls, with no interpreter code running.
+    unsafe {
+        __wasilibc_reset_preopens();
+        __wasilibc_deinitialize_environ();
+    }
+    let Some(Prepared { interpreter, format_exception, marshal_dumps }) = PREPARED.with_borrow_mut(Option::take).or_else(prepare)
+    else {
+        return 1;
+    };
     let started = interpreter.enter(|vm| {
-        vm.run_string(vm.new_scope_with_builtins(), PRELUDE, "<padcell prelude>")?;
-        let format_exception = vm.import("_padcell", 0)?.get_attr("format_exception", vm)?;
-        let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
+        become_this_cells(vm)?;
         let loader = vm.new_scope_with_builtins();
-        vm.run_string(vm.new_scope_with_builtins(), APPLET_API, "<padcell api>")?;
         vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
         let internals = Internals {
             r_import: loader.globals.get_item("r_import", vm)?,
@@ -87,12 +136,34 @@ pub extern "C" fn padcell_init() -> u32 {
     }
 }
 
+/// What differs from cell to cell, read from this cell's WASI: `sys.argv`, `os.environ`, and
+/// the seed of `random` if the shared part imported it.
+fn become_this_cells(vm: &VirtualMachine) -> PyResult<()> {
+    let argv: Vec<PyObjectRef> = argv().into_iter().map(|a| vm.ctx.new_str(a).into()).collect();
+    vm.sys_module.set_attr("argv", vm.ctx.new_list(argv), vm)?;
+    let data = vm.import("os", 0)?.get_attr("environ", vm)?.get_attr("_data", vm)?;
+    vm.call_method(&data, "clear", ())?;
+    for (key, value) in std::env::vars_os() {
+        let key: PyObjectRef = vm.ctx.new_bytes(key.into_encoded_bytes()).into();
+        data.set_item(&*key, vm.ctx.new_bytes(value.into_encoded_bytes()).into(), vm)?;
+    }
+    let modules = vm.sys_module.get_attr("modules", vm)?;
+    if let Ok(random) = modules.get_item("random", vm) {
+        vm.call_method(&random, "seed", ())?;
+    }
+    Ok(())
+}
+
+/// `sys.argv`: the WASI arguments, or `['']` without any.
+fn argv() -> Vec<String> {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.is_empty() { vec![String::new()] } else { argv }
+}
+
 fn build_interpreter() -> Interpreter {
     let mut settings = Settings::default();
-    settings.argv = std::env::args().collect();
-    if settings.argv.is_empty() {
-        settings.argv.push(String::new());
-    }
+    // The cell's own argv replaces this in padcell_init.
+    settings.argv = argv();
     // No site, no user site, no environment: the cell's world is what the host grants it.
     settings.import_site = false;
     settings.user_site_directory = false;

@@ -26,7 +26,13 @@
 //! - `memory`: the guest's linear memory.
 //! - `padcell_alloc(len: i32) -> i32`: a buffer of `len` bytes for the host to write a request
 //!   into; 0 when it cannot allocate.
-//! - `padcell_init() -> i32`: builds the interpreter (reads `sys.argv` from WASI args). 0 on success.
+//! - `padcell_preinit()`: builds the interpreter and everything every cell shares, and nothing
+//!   that depends on a cell (no policy, argv, environment or files; it calls no `padcell` import).
+//!   The host runs it once under wizer and snapshots the result, so cells start from a ready
+//!   interpreter. Optional for a guest: without it `padcell_init` does the whole job.
+//! - `padcell_init() -> i32`: makes the (pre-initialized, or not yet built) interpreter this cell's:
+//!   `sys.argv` from the WASI args, `os.environ` from the WASI environment, fresh random seeds,
+//!   the preopen table read anew, and the import system shaped by the cell's policy. 0 on success.
 //! - `padcell_run(op: i32, ptr: i32, len: i32) -> i32`: runs one [`Request`] that the host wrote
 //!   into a buffer from `padcell_alloc` (the guest takes the buffer back). Returns a [`Status`];
 //!   before returning, the guest calls `padcell.reply` at most once.
@@ -64,6 +70,7 @@ pub const MAX_MODULE_SOURCE: usize = 8 << 20;
 pub const EXPORT_MEMORY: &str = "memory";
 pub const EXPORT_ALLOC: &str = "padcell_alloc";
 pub const EXPORT_INIT: &str = "padcell_init";
+pub const EXPORT_PREINIT: &str = "padcell_preinit";
 pub const EXPORT_RUN: &str = "padcell_run";
 
 /// The most bytes one reply may carry (an eval result, an exception and its traceback).

@@ -16,6 +16,7 @@
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
 use cap_std::fs::{Dir, OpenOptions};
+use std::borrow::Cow;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -95,10 +96,23 @@ impl ModuleCache {
         wasm_hash: &str,
         on_event: &dyn Fn(CacheEvent),
     ) -> Result<Module> {
+        self.load_or_build(engine, kind, wasm_hash, &|| Ok(Cow::Borrowed(wasm)), on_event)
+    }
+
+    /// The compiled form of the module `make_wasm` makes, whose identity is `key`: `make_wasm`
+    /// runs only when no sound entry exists (the pre-initialized interpreter is costly to make).
+    pub(crate) fn load_or_build<'w>(
+        &self,
+        engine: &Engine,
+        kind: ModuleKind,
+        key: &str,
+        make_wasm: &dyn Fn() -> Result<Cow<'w, [u8]>>,
+        on_event: &dyn Fn(CacheEvent),
+    ) -> Result<Module> {
         let Some(dir) = &self.dir else {
-            return compile(engine, kind, wasm, "no cache directory", on_event).map(|(m, _)| m);
+            return compile(engine, kind, &make_wasm()?, "no cache directory", on_event).map(|(m, _)| m);
         };
-        let name = entry_name(engine, kind, wasm_hash);
+        let name = entry_name(engine, kind, key);
         let dir = open_cache_dir(dir)?;
         if let Ok(module) = load(engine, &dir, &name) {
             return Ok(module);
@@ -117,7 +131,7 @@ impl ModuleCache {
             },
             Err(Miss::Corrupt) => "the cached copy was corrupt",
         };
-        let (module, serialized) = compile(engine, kind, wasm, reason, on_event)?;
+        let (module, serialized) = compile(engine, kind, &make_wasm()?, reason, on_event)?;
         store(&dir, &name, &serialized).context("writing the module cache")?;
         prune(&dir, kind);
         Ok(module)

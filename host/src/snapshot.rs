@@ -1,0 +1,30 @@
+//! The pre-initialized interpreter. Building RustPython takes a new cell tens of milliseconds,
+//! nearly all of its start. wizer runs the guest's `padcell_preinit` once and writes a module
+//! whose memory already holds the built interpreter, so each cell starts from that image
+//! (mapped copy-on-write by the pooling allocator) and only does what is its own in
+//! `padcell_init`: argv, environment, random seeds, preopens and its import policy.
+//!
+//! The snapshot is made on first use and kept in the module cache like the compiled guest.
+//! wizer gives the init function WASI without files, arguments or environment, and traps on any
+//! `padcell` import, so nothing of any cell can be in the image.
+
+use crate::abi::EXPORT_PREINIT;
+use anyhow::{Context, Result};
+
+/// The guest `wasm` after `padcell_preinit`, snapshotted.
+pub(crate) fn preinitialize(wasm: &[u8]) -> Result<Vec<u8>> {
+    let mut wizer = wizer::Wizer::new();
+    wizer
+        .init_func(EXPORT_PREINIT)
+        .allow_wasi(true)?
+        .inherit_stdio(false)
+        .inherit_env(false)
+        .keep_init_func(false)
+        .wasm_bulk_memory(true);
+    wizer.run(wasm).context("pre-initializing the interpreter (wizer)")
+}
+
+/// Whether the guest can be pre-initialized: it exports `padcell_preinit`.
+pub(crate) fn supported(module: &wasmtime::Module) -> bool {
+    module.get_export(EXPORT_PREINIT).is_some()
+}
