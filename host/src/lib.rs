@@ -36,6 +36,7 @@ mod raw;
 mod sandbox;
 mod sched;
 pub mod serve;
+mod snapshot;
 mod state;
 mod supervisor;
 mod wasi_command;
@@ -59,7 +60,7 @@ pub use objects::{Filter, HostObject, Method, ObjectError, kv_store};
 pub use output::Output;
 pub use raw::{RawCell, RawModule};
 pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};
-pub use supervisor::{Supervisor, SupervisorBuilder};
+pub use supervisor::{DEFAULT_MAX_CELLS, Supervisor, SupervisorBuilder};
 pub use wasi_command::{WasiCommand, WasiCommandBuilder};
 pub use wasi_module::{MissingImports, WasiModule, is_wasm_module};
 

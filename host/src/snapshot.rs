@@ -24,7 +24,13 @@ pub(crate) fn preinitialize(wasm: &[u8]) -> Result<Vec<u8>> {
     wizer.run(wasm).context("pre-initializing the interpreter (wizer)")
 }
 
-/// Whether the guest can be pre-initialized: it exports `padcell_preinit`.
-pub(crate) fn supported(module: &wasmtime::Module) -> bool {
-    module.get_export(EXPORT_PREINIT).is_some()
+/// Whether a guest can be pre-initialized: it exports `padcell_preinit` (a prebuilt guest given
+/// with `PADCELL_GUEST_WASM` may not).
+pub(crate) fn supported_wasm(wasm: &[u8]) -> bool {
+    for payload in wasmparser::Parser::new(0).parse_all(wasm) {
+        if let Ok(wasmparser::Payload::ExportSection(exports)) = payload {
+            return exports.into_iter().any(|e| e.is_ok_and(|e| e.name == EXPORT_PREINIT));
+        }
+    }
+    false
 }

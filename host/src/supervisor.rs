@@ -55,7 +55,18 @@ pub struct SupervisorBuilder {
     audit: Option<AuditSink>,
     metered: bool,
     interpreter: bool,
+    preinit: bool,
+    pool: Option<u32>,
 }
+
+/// How many cells (and WASI modules) a supervisor can hold at once by default, in the pooling
+/// allocator's slots.
+pub const DEFAULT_MAX_CELLS: u32 = 1000;
+
+/// The largest linear memory a cell can have: the pool reserves this much address space for
+/// each slot (wasm32's whole range, so bounds checks need no code), and a cell's memory limit
+/// may be anything up to it.
+const SLOT_MEMORY: u64 = 4 << 30;
 
 impl Supervisor {
     /// A supervisor with the default module cache (see [`ModuleCache::default_dir`]).
@@ -70,6 +81,8 @@ impl Supervisor {
             audit: None,
             metered: false,
             interpreter: true,
+            preinit: true,
+            pool: Some(DEFAULT_MAX_CELLS),
         }
     }
 
@@ -202,6 +215,21 @@ impl SupervisorBuilder {
         self
     }
 
+    /// Whether cells start from the pre-initialized interpreter (default: yes; see `snapshot`).
+    /// Without it, every cell builds its interpreter itself, tens of milliseconds each.
+    pub fn preinit(mut self, preinit: bool) -> Self {
+        self.preinit = preinit;
+        self
+    }
+
+    /// How many cells and WASI modules may exist at once (default [`DEFAULT_MAX_CELLS`]): the
+    /// pooling allocator reserves a slot for each up front, and maps the interpreter's memory
+    /// image into a slot copy-on-write. `None` allocates each instance on demand instead.
+    pub fn max_cells(mut self, slots: Option<u32>) -> Self {
+        self.pool = slots;
+        self
+    }
+
     /// Receives every refused operation of every cell, as it happens, on the cell's thread.
     pub fn on_audit(mut self, sink: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
         self.audit = Some(std::sync::Arc::new(sink));
@@ -209,7 +237,7 @@ impl SupervisorBuilder {
     }
 
     pub fn build(self) -> Result<Supervisor> {
-        let engine = Engine::new(&engine_config(self.metered)).context("creating the wasmtime engine")?;
+        let engine = Engine::new(&engine_config(self.metered, self.pool)).context("creating the wasmtime engine")?;
         let clock = Arc::new(());
         start_epoch_ticker(&engine, Arc::downgrade(&clock));
         let cache = ModuleCache::new(self.cache_dir);
@@ -222,10 +250,21 @@ impl SupervisorBuilder {
         let interpreter = match self.interpreter {
             true => {
                 let kind = ModuleKind::Interpreter;
-                let module = cache.load_or_compile(&engine, kind, GUEST_WASM, GUEST_HASH, &*self.on_cache_event)?;
+                let on_event = &*self.on_cache_event;
+                let plain = || cache.load_or_compile(&engine, kind, GUEST_WASM, GUEST_HASH, on_event);
+                let (module, key) = if self.preinit {
+                    let key = format!("{GUEST_HASH}-preinit");
+                    let snapshot = || crate::snapshot::preinitialize(GUEST_WASM).map(std::borrow::Cow::Owned);
+                    match crate::snapshot::supported_wasm(GUEST_WASM) {
+                        true => (cache.load_or_build(&engine, kind, &key, &snapshot, on_event)?, key),
+                        false => (plain()?, GUEST_HASH.to_owned()),
+                    }
+                } else {
+                    (plain()?, GUEST_HASH.to_owned())
+                };
                 // Fails, naming the import, if the guest wants anything the host does not provide.
                 let pre = linker.instantiate_pre(&module).context("linking the guest interpreter")?;
-                let cache_entry = cache.entry_path(&engine, kind, GUEST_HASH);
+                let cache_entry = cache.entry_path(&engine, kind, &key);
                 Some(Interpreter { module, pre, cache_entry })
             }
             false => None,
@@ -247,14 +286,32 @@ impl SupervisorBuilder {
     }
 }
 
-/// Every setting here changes generated code, and so the module cache key.
-fn engine_config(metered: bool) -> Config {
+/// Every setting here that changes generated code changes the module cache key too.
+fn engine_config(metered: bool, pool: Option<u32>) -> Config {
     let mut config = Config::new();
     config.cranelift_opt_level(wasmtime::OptLevel::Speed);
     config.parallel_compilation(true);
     // Epochs let a deadline or a cancellation interrupt running code; fuel meters CPU.
     config.epoch_interruption(true);
     config.consume_fuel(metered);
+    // A cell's memory starts as the interpreter's image, mapped copy-on-write: even a sparse
+    // snapshot is made into one image rather than copied in pieces at every instantiation.
+    config.memory_init_cow(true);
+    config.memory_guaranteed_dense_image_size(SLOT_MEMORY);
+    if let Some(slots) = pool {
+        let mut pooling = wasmtime::PoolingAllocationConfig::default();
+        pooling
+            .total_core_instances(slots)
+            .total_memories(slots)
+            .total_tables(slots)
+            .max_memory_size(SLOT_MEMORY as usize)
+            // The interpreter's function table has about 7,600 entries; room for larger modules.
+            .table_elements(100_000)
+            // Keep a little of each slot resident: resetting it is then a memset, not a fault.
+            .linear_memory_keep_resident(1 << 20)
+            .table_keep_resident(1 << 16);
+        config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
+    }
     config
 }
 
