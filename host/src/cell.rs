@@ -52,6 +52,18 @@ pub struct Cell {
     spent: Option<String>,
     /// A parent cell's budget for the next call, under the cell's own limits.
     caps: CallCaps,
+    /// What the cell was made from, for [`Cell::reset`].
+    recipe: Recipe,
+}
+
+/// What a cell is made from, besides its stdio.
+#[derive(Clone)]
+struct Recipe {
+    supervisor: Supervisor,
+    policy: Policy,
+    args: Vec<String>,
+    compiler: bool,
+    parent_chain: Vec<u64>,
 }
 
 /// What a parent cell has left to give a child's call: the child draws its fuel and time from it.
@@ -120,41 +132,61 @@ impl<'s> CellBuilder<'s> {
 
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
-        let bytecode = (!self.compiler).then(|| self.supervisor.bytecode_cache().clone());
-        let mut sandbox =
-            Sandbox::new(self.supervisor, &self.policy, &self.args, self.stdin, self.stdout, self.stderr, bytecode)?;
-        sandbox.store.data_mut().children.set_parent_chain(self.parent_chain);
-        let Sandbox { id, mut store, control, stdout, stderr, limits, metered } = sandbox;
-        // Starting the interpreter is the host's work, not the applet's: it has its own bound.
-        control.start_call(START_TIMEOUT);
-        let instance = self
-            .supervisor
-            .instance_pre()?
-            .instantiate(&mut store)
-            .context("instantiating the interpreter")?;
-        let memory = instance
-            .get_memory(&mut store, abi::EXPORT_MEMORY)
-            .ok_or_else(|| anyhow!("the guest exports no memory"))?;
-        let alloc = instance.get_typed_func(&mut store, abi::EXPORT_ALLOC)?;
-        let run = instance.get_typed_func(&mut store, abi::EXPORT_RUN)?;
-        let init = instance.get_typed_func::<(), u32>(&mut store, abi::EXPORT_INIT)?;
-        // A reactor module runs its constructors in `_initialize` before anything else.
-        if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
-            initialize.call(&mut store, ()).context("initializing the guest runtime")?;
-        }
-        let status = init.call(&mut store, ()).context("starting the interpreter")?;
-        if status != 0 {
-            return Err(anyhow!("the interpreter failed to start (status {status})"));
-        }
-        store.data().fs.started();
-        Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, metered, control, spent: None, caps: CallCaps::default() })
+        let recipe = Recipe {
+            supervisor: self.supervisor.clone(),
+            policy: self.policy,
+            args: self.args,
+            compiler: self.compiler,
+            parent_chain: self.parent_chain,
+        };
+        start(recipe, self.stdin, self.stdout, self.stderr)
     }
+}
+
+/// Makes a cell: a new store in one of the supervisor's slots, the interpreter instantiated
+/// from its image, and `padcell_init` making it this cell's.
+fn start(recipe: Recipe, stdin: Input, stdout: Output, stderr: Output) -> Result<Cell> {
+    let supervisor = &recipe.supervisor;
+    let bytecode = (!recipe.compiler).then(|| supervisor.bytecode_cache().clone());
+    let mut sandbox = Sandbox::new(supervisor, &recipe.policy, &recipe.args, stdin, stdout, stderr, bytecode)?;
+    sandbox.store.data_mut().children.set_parent_chain(recipe.parent_chain.clone());
+    let Sandbox { id, mut store, control, stdout, stderr, limits, metered } = sandbox;
+    // Starting the interpreter is the host's work, not the applet's: it has its own bound.
+    control.start_call(START_TIMEOUT);
+    let instance = supervisor.instance_pre()?.instantiate(&mut store).context("instantiating the interpreter")?;
+    let memory = instance
+        .get_memory(&mut store, abi::EXPORT_MEMORY)
+        .ok_or_else(|| anyhow!("the guest exports no memory"))?;
+    let alloc = instance.get_typed_func(&mut store, abi::EXPORT_ALLOC)?;
+    let run = instance.get_typed_func(&mut store, abi::EXPORT_RUN)?;
+    let init = instance.get_typed_func::<(), u32>(&mut store, abi::EXPORT_INIT)?;
+    // A reactor module runs its constructors in `_initialize` before anything else.
+    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
+        initialize.call(&mut store, ()).context("initializing the guest runtime")?;
+    }
+    let status = init.call(&mut store, ()).context("starting the interpreter")?;
+    if status != 0 {
+        return Err(anyhow!("the interpreter failed to start (status {status})"));
+    }
+    store.data().fs.started();
+    let caps = CallCaps::default();
+    Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, metered, control, spent: None, caps, recipe })
 }
 
 impl Cell {
     /// This cell's id within its supervisor (used in audit events and messages).
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Starts this cell over in the pooled slot it frees: a fresh interpreter from the
+    /// supervisor's image, with the same policy and arguments. Nothing of what ran before is
+    /// left: not `__main__`, not modules, not memory (the slot is reset to the image), not open
+    /// files. Output is captured afterwards and stdin is empty; a spent cell runs again.
+    pub fn reset(self) -> Result<Cell> {
+        let recipe = self.recipe.clone();
+        drop(self);
+        start(recipe, Input::Empty, Output::Capture, Output::Capture)
     }
 
     /// A handle that stops this cell's running call from another thread.

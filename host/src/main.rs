@@ -281,6 +281,10 @@ fn supervisor(cache_dir: Option<PathBuf>, audit_log: Option<&Path>, metered: boo
         CacheEvent::Compiled { kind: ModuleKind::Interpreter, took } => {
             eprintln!("padcell: compiled in {:.1}s", took.as_secs_f64())
         }
+        CacheEvent::Preinitializing => {
+            eprintln!("padcell: pre-initializing the Python interpreter (a snapshot cells start from); this happens once...")
+        }
+        CacheEvent::Preinitialized { took } => eprintln!("padcell: pre-initialized in {:.1}s", took.as_secs_f64()),
         _ => {}
     });
     if let Some(dir) = cache_dir {

@@ -24,6 +24,8 @@ use std::time::{Duration, Instant};
 use wasmtime::{Engine, Module};
 
 const LOCK_FILE: &str = ".lock";
+/// Names the pre-initialized guests (see `snapshot`).
+const PREINIT_PREFIX: &str = "preinit-";
 
 /// What a cache entry holds; each kind is named and pruned on its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +66,10 @@ pub enum CacheEvent {
     Compiling { kind: ModuleKind, reason: &'static str },
     /// The compile finished (and was stored, when the cache has a directory).
     Compiled { kind: ModuleKind, took: Duration },
+    /// No pre-initialized interpreter was cached: wizer makes one now.
+    Preinitializing,
+    /// The snapshot is made (and stored, when the cache has a directory).
+    Preinitialized { took: Duration },
 }
 
 impl ModuleCache {
@@ -85,6 +91,36 @@ impl ModuleCache {
     pub fn entry_path(&self, engine: &Engine, kind: ModuleKind, wasm_hash: &str) -> Option<PathBuf> {
         let name = entry_name(engine, kind, wasm_hash);
         self.dir.as_ref().map(|d| d.join(format!("{name}.cwasm")))
+    }
+
+    /// The module stored as `preinit-<key>.wasm` (the pre-initialized guest), made by `make`
+    /// and stored if no sound copy exists. Stored like compiled code: whole, with a blake3
+    /// check; the two newest are kept.
+    pub(crate) fn load_or_make(&self, key: &str, make: &dyn Fn() -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+        let Some(dir) = &self.dir else { return make() };
+        let dir = open_cache_dir(dir)?;
+        let (name, check) = (format!("{PREINIT_PREFIX}{key}.wasm"), format!("{PREINIT_PREFIX}{key}.check"));
+        let sound = |dir: &Dir| -> Option<Vec<u8>> {
+            let bytes = dir.read(&name).ok()?;
+            let hash = dir.read_to_string(&check).ok()?;
+            (blake3::hash(&bytes).to_hex().as_str() == hash.trim()).then_some(bytes)
+        };
+        if let Some(bytes) = sound(&dir) {
+            return Ok(bytes);
+        }
+        let lock = dir
+            .open_with(LOCK_FILE, OpenOptions::new().create(true).write(true))
+            .context("opening the module cache's lock file")?
+            .into_std();
+        lock.lock().context("locking the module cache")?;
+        if let Some(bytes) = sound(&dir) {
+            return Ok(bytes);
+        }
+        let bytes = make()?;
+        write_atomically(&dir, &name, &bytes).context("writing the module cache")?;
+        write_atomically(&dir, &check, blake3::hash(&bytes).to_hex().as_bytes())?;
+        prune(&dir, PREINIT_PREFIX, ".wasm", 2);
+        Ok(bytes)
     }
 
     /// The compiled form of `wasm`, from the cache if a sound entry exists.
@@ -133,7 +169,7 @@ impl ModuleCache {
         };
         let (module, serialized) = compile(engine, kind, &make_wasm()?, reason, on_event)?;
         store(&dir, &name, &serialized).context("writing the module cache")?;
-        prune(&dir, kind);
+        prune(&dir, kind.prefix(), ".cwasm", kind.keep());
         Ok(module)
     }
 }
@@ -232,22 +268,22 @@ fn store(dir: &Dir, name: &str, serialized: &[u8]) -> Result<()> {
     write_atomically(dir, &format!("{name}.check"), format!("{hash}\n{stamp}\n").as_bytes())
 }
 
-/// Removes all but the newest entries of `kind` (see [`ModuleKind::keep`]). Best effort: a cache
-/// that cannot be pruned still works.
-fn prune(dir: &Dir, kind: ModuleKind) {
+/// Removes all but the `keep` newest `<prefix><stem><ext>` files, with their checks. Best effort:
+/// a cache that cannot be pruned still works.
+fn prune(dir: &Dir, prefix: &str, ext: &str, keep: usize) {
     let Ok(entries) = dir.entries() else { return };
     let mut codes: Vec<(cap_std::time::SystemTime, String)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
             let name = e.file_name().into_string().ok()?;
-            let stem = name.strip_prefix(kind.prefix())?.strip_suffix(".cwasm")?.to_owned();
+            let stem = name.strip_prefix(prefix)?.strip_suffix(ext)?.to_owned();
             Some((e.metadata().ok()?.modified().ok()?, stem))
         })
         .collect();
     codes.sort_by(|a, b| b.0.cmp(&a.0));
-    for (_, stem) in codes.into_iter().skip(kind.keep()) {
-        let _ = dir.remove_file(format!("{}{stem}.cwasm", kind.prefix()));
-        let _ = dir.remove_file(format!("{}{stem}.check", kind.prefix()));
+    for (_, stem) in codes.into_iter().skip(keep) {
+        let _ = dir.remove_file(format!("{prefix}{stem}{ext}"));
+        let _ = dir.remove_file(format!("{prefix}{stem}.check"));
     }
 }
 

@@ -9,10 +9,24 @@
 //! `padcell` import, so nothing of any cell can be in the image.
 
 use crate::abi::EXPORT_PREINIT;
+use crate::module_cache::{CacheEvent, ModuleCache};
 use anyhow::{Context, Result};
+use std::time::Instant;
+
+/// The pre-initialized form of the guest `wasm` (whose blake3 hash is `hash`): from the cache,
+/// or made now and stored, so engines with other settings (fuel metering) reuse it.
+pub(crate) fn load_or_make(cache: &ModuleCache, wasm: &[u8], hash: &str, on_event: &dyn Fn(CacheEvent)) -> Result<Vec<u8>> {
+    cache.load_or_make(hash, &|| {
+        on_event(CacheEvent::Preinitializing);
+        let start = Instant::now();
+        let snapshot = preinitialize(wasm)?;
+        on_event(CacheEvent::Preinitialized { took: start.elapsed() });
+        Ok(snapshot)
+    })
+}
 
 /// The guest `wasm` after `padcell_preinit`, snapshotted.
-pub(crate) fn preinitialize(wasm: &[u8]) -> Result<Vec<u8>> {
+fn preinitialize(wasm: &[u8]) -> Result<Vec<u8>> {
     let mut wizer = wizer::Wizer::new();
     wizer
         .init_func(EXPORT_PREINIT)

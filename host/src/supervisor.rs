@@ -254,7 +254,7 @@ impl SupervisorBuilder {
                 let plain = || cache.load_or_compile(&engine, kind, GUEST_WASM, GUEST_HASH, on_event);
                 let (module, key) = if self.preinit {
                     let key = format!("{GUEST_HASH}-preinit");
-                    let snapshot = || crate::snapshot::preinitialize(GUEST_WASM).map(std::borrow::Cow::Owned);
+                    let snapshot = || crate::snapshot::load_or_make(&cache, GUEST_WASM, GUEST_HASH, on_event).map(std::borrow::Cow::Owned);
                     match crate::snapshot::supported_wasm(GUEST_WASM) {
                         true => (cache.load_or_build(&engine, kind, &key, &snapshot, on_event)?, key),
                         false => (plain()?, GUEST_HASH.to_owned()),
