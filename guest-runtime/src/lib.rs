@@ -60,8 +60,10 @@ pub extern "C" fn padcell_alloc(len: usize) -> *mut u8 {
 /// applet API run, and nothing that depends on a cell.
 struct Prepared {
     interpreter: Interpreter,
-    format_exception: PyObjectRef,
-    marshal_dumps: PyObjectRef,
+    main: Scope,
+    internals: Internals,
+    /// loader.py's `apply_policy`, which asks the host for the cell's restricted names.
+    apply_policy: PyObjectRef,
 }
 
 thread_local! {
@@ -93,10 +95,19 @@ fn prepare() -> Option<Prepared> {
         let format_exception = vm.import("_padcell", 0)?.get_attr("format_exception", vm)?;
         let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
         vm.run_string(vm.new_scope_with_builtins(), APPLET_API, "<padcell api>")?;
-        Ok::<_, PyBaseExceptionRef>((format_exception, marshal_dumps))
+        let loader = vm.new_scope_with_builtins();
+        vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
+        let internals = Internals {
+            r_import: loader.globals.get_item("r_import", vm)?,
+            r_unload: loader.globals.get_item("r_unload", vm)?,
+            format_exception,
+            marshal_dumps,
+        };
+        let apply_policy = loader.globals.get_item("apply_policy", vm)?;
+        Ok::<_, PyBaseExceptionRef>((vm.new_scope_with_main()?, internals, apply_policy))
     });
-    let (format_exception, marshal_dumps) = shared.ok()?;
-    Some(Prepared { interpreter, format_exception, marshal_dumps })
+    let (main, internals, apply_policy) = shared.ok()?;
+    Some(Prepared { interpreter, main, internals, apply_policy })
 }
 
 /// Makes the interpreter this cell's: from a snapshot if the host restored one, else built now.
@@ -111,24 +122,16 @@ pub extern "C" fn padcell_init() -> u32 {
         __wasilibc_reset_preopens();
         __wasilibc_deinitialize_environ();
     }
-    let Some(Prepared { interpreter, format_exception, marshal_dumps }) = PREPARED.with_borrow_mut(Option::take).or_else(prepare)
+    let Some(Prepared { interpreter, main, internals, apply_policy }) = PREPARED.with_borrow_mut(Option::take).or_else(prepare)
     else {
         return 1;
     };
     let started = interpreter.enter(|vm| {
         become_this_cells(vm)?;
-        let loader = vm.new_scope_with_builtins();
-        vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
-        let internals = Internals {
-            r_import: loader.globals.get_item("r_import", vm)?,
-            r_unload: loader.globals.get_item("r_unload", vm)?,
-            format_exception,
-            marshal_dumps,
-        };
-        Ok::<_, PyBaseExceptionRef>((vm.new_scope_with_main()?, internals))
+        apply_policy.call((), vm).map(drop)
     });
     match started {
-        Ok((main, internals)) => {
+        Ok(()) => {
             CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main, internals }));
             0
         }
@@ -141,13 +144,14 @@ pub extern "C" fn padcell_init() -> u32 {
 fn become_this_cells(vm: &VirtualMachine) -> PyResult<()> {
     let argv: Vec<PyObjectRef> = argv().into_iter().map(|a| vm.ctx.new_str(a).into()).collect();
     vm.sys_module.set_attr("argv", vm.ctx.new_list(argv), vm)?;
-    let data = vm.import("os", 0)?.get_attr("environ", vm)?.get_attr("_data", vm)?;
+    // From sys.modules, not an import: the cell's import policy is not the host's.
+    let modules = vm.sys_module.get_attr("modules", vm)?;
+    let data = modules.get_item("os", vm)?.get_attr("environ", vm)?.get_attr("_data", vm)?;
     vm.call_method(&data, "clear", ())?;
     for (key, value) in std::env::vars_os() {
         let key: PyObjectRef = vm.ctx.new_bytes(key.into_encoded_bytes()).into();
         data.set_item(&*key, vm.ctx.new_bytes(value.into_encoded_bytes()).into(), vm)?;
     }
-    let modules = vm.sys_module.get_attr("modules", vm)?;
     if let Ok(random) = modules.get_item("random", vm) {
         vm.call_method(&random, "seed", ())?;
     }

@@ -1,4 +1,5 @@
-# Runs once in every new cell, after prelude.py: the import system as the cell's policy shapes it
+# Runs once, after prelude.py, before any cell exists (the host may snapshot the result), and
+# `apply_policy` runs once in every cell: the import system as the cell's policy shapes it
 # (see host/src/modules/). Applet code asks the host before it imports a top-level name, and
 # modules the interpreter does not have come from the host's module roots, read by the host.
 # What applet code sees of builtins, sys and os is cut to the policy's names. None of this is the
@@ -120,41 +121,54 @@ builtins.__import__ = __import__
 importlib.import_module = import_module
 
 
+_view_of = {}   # id(view) -> (real module, the names it shows)
+
+
+def _hidden(modname, name):
+    return AttributeError(f"module '{modname}' has no attribute '{name}': the cell's policy hides {modname}.{name}")
+
+
+class RestrictedModule(types.ModuleType):
+    """What applet code sees of a module: only the allowed names, read and written through to
+    the real module (so `sys.stdout = ...` still redirects print). One class for every view, made
+    once before any cell, so a cell's start makes only the instances."""
+
+    def __getattr__(self, name):
+        real, allowed = _view_of[id(self)]
+        if name in allowed:
+            return _getattr(real, name)
+        raise _hidden(real.__name__, name)
+
+    def __setattr__(self, name, value):
+        real, allowed = _view_of[id(self)]
+        if name in allowed:
+            _setattr(real, name, value)
+        elif name.startswith("__") and name.endswith("__"):
+            types.ModuleType.__setattr__(self, name, value)
+        else:
+            raise _hidden(real.__name__, name)
+
+    def __dir__(self):
+        real, allowed = _view_of[id(self)]
+        return sorted(name for name in allowed if _hasattr(real, name))
+
+
 def _view(real, allowed):
-    """What applet code sees of module `real`: only the names in `allowed`, read and written
-    through to the real module (so `sys.stdout = ...` still redirects print)."""
-    modname = real.__name__
-
-    def hidden(name):
-        return AttributeError(f"module '{modname}' has no attribute '{name}': the cell's policy hides {modname}.{name}")
-
-    class RestrictedModule(types.ModuleType):
-        def __getattr__(self, name):
-            if name in allowed:
-                return _getattr(real, name)
-            raise hidden(name)
-
-        def __setattr__(self, name, value):
-            if name in allowed:
-                _setattr(real, name, value)
-            elif name.startswith("__") and name.endswith("__"):
-                types.ModuleType.__setattr__(self, name, value)
-            else:
-                raise hidden(name)
-
-        def __dir__(self):
-            return sorted(name for name in allowed if _hasattr(real, name))
-
-    return RestrictedModule(modname, real.__doc__)
+    view = types.ModuleType.__new__(RestrictedModule, real.__name__)
+    _view_of[id(view)] = (real, allowed)
+    types.ModuleType.__init__(view, real.__name__, real.__doc__)
+    return view
 
 
-_names = _padcell.ask(_ASK_NAMES, None)[1]
-for _module, _allowed_names in ((sys, _names["sys"]), (_os, _names["os"])):
-    if _allowed_names is not None:
-        _views[id(_module)] = _view(_module, frozenset(_allowed_names))
-for _name in _names["hidden_builtins"]:
-    builtins.__dict__.pop(_name, None)
-del _names, _module, _allowed_names, _name
+def apply_policy():
+    """Per cell, after the shared part above (which a snapshot may hold): what applet code sees
+    of builtins, sys and os, as the cell's policy says."""
+    names = _padcell.ask(_ASK_NAMES, None)[1]
+    for module, allowed_names in ((sys, names["sys"]), (_os, names["os"])):
+        if allowed_names is not None:
+            _views[id(module)] = _view(module, frozenset(allowed_names))
+    for name in names["hidden_builtins"]:
+        builtins.__dict__.pop(name, None)
 
 
 def r_import(name, main):

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 use wasmtime::{Engine, Module};
 
 const LOCK_FILE: &str = ".lock";
+const PREINIT_LOCK_FILE: &str = ".lock-preinit";
 /// Names the pre-initialized guests (see `snapshot`).
 const PREINIT_PREFIX: &str = "preinit-";
 
@@ -108,8 +109,9 @@ impl ModuleCache {
         if let Some(bytes) = sound(&dir) {
             return Ok(bytes);
         }
+        // Its own lock: this runs while the compiled entry's lock is held.
         let lock = dir
-            .open_with(LOCK_FILE, OpenOptions::new().create(true).write(true))
+            .open_with(PREINIT_LOCK_FILE, OpenOptions::new().create(true).write(true))
             .context("opening the module cache's lock file")?
             .into_std();
         lock.lock().context("locking the module cache")?;
