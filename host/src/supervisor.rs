@@ -294,6 +294,10 @@ fn engine_config(metered: bool, pool: Option<u32>) -> Config {
     // Epochs let a deadline or a cancellation interrupt running code; fuel meters CPU.
     config.epoch_interruption(true);
     config.consume_fuel(metered);
+    // For `perf record`: name the guest's compiled functions in /tmp/perf-PID.map.
+    if std::env::var_os("PADCELL_PERFMAP").is_some_and(|v| v == "1") {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     // A cell's memory starts as the interpreter's image, mapped copy-on-write: even a sparse
     // snapshot is made into one image rather than copied in pieces at every instantiation.
     config.memory_init_cow(true);
