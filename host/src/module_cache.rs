@@ -110,11 +110,7 @@ impl ModuleCache {
             return Ok(bytes);
         }
         // Its own lock: this runs while the compiled entry's lock is held.
-        let lock = dir
-            .open_with(PREINIT_LOCK_FILE, OpenOptions::new().create(true).write(true))
-            .context("opening the module cache's lock file")?
-            .into_std();
-        lock.lock().context("locking the module cache")?;
+        let _lock = lock(&dir, PREINIT_LOCK_FILE)?;
         if let Some(bytes) = sound(&dir) {
             return Ok(bytes);
         }
@@ -156,11 +152,7 @@ impl ModuleCache {
             return Ok(module);
         }
         // Another process may be compiling the same entry: wait for it, then look again.
-        let lock = dir
-            .open_with(LOCK_FILE, OpenOptions::new().create(true).write(true))
-            .context("opening the module cache's lock file")?
-            .into_std();
-        lock.lock().context("locking the module cache")?;
+        let _lock = lock(&dir, LOCK_FILE)?;
         let reason = match load(engine, &dir, &name) {
             Ok(module) => return Ok(module),
             Err(Miss::Absent) => match kind {
@@ -179,6 +171,16 @@ impl ModuleCache {
 enum Miss {
     Absent,
     Corrupt,
+}
+
+/// Holds the cache's lock file `name` (released when the file is dropped).
+fn lock(dir: &Dir, name: &str) -> Result<std::fs::File> {
+    let file = dir
+        .open_with(name, OpenOptions::new().create(true).write(true))
+        .context("opening the module cache's lock file")?
+        .into_std();
+    file.lock().context("locking the module cache")?;
+    Ok(file)
 }
 
 fn open_cache_dir(dir: &Path) -> Result<Dir> {
