@@ -313,7 +313,10 @@ fn engine_config(metered: bool, pool: Option<u32>) -> Config {
             .table_elements(100_000)
             // Keep a little of each slot resident: resetting it is then a memset, not a fault.
             .linear_memory_keep_resident(1 << 20)
-            .table_keep_resident(1 << 16);
+            .table_keep_resident(1 << 16)
+            // Cells never run async, so no pool of async stacks (1,000 by default: a guard-page
+            // mprotect each and 2 GB of mapping, milliseconds of every process's start).
+            .total_stacks(0);
         config.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
     }
     config
