@@ -13,7 +13,7 @@ use crate::limits::{CancelHandle, CellControl, LimitKind, Limits};
 use crate::policy::Policy;
 use crate::sandbox::{Sandbox, UNMETERED};
 use crate::state::CellState;
-use crate::supervisor::Supervisor;
+use crate::supervisor::{Supervisor, WeakSupervisor};
 use anyhow::{Context, Result, anyhow};
 use std::path::Path;
 use std::sync::Arc;
@@ -56,10 +56,12 @@ pub struct Cell {
     recipe: Recipe,
 }
 
-/// What a cell is made from, besides its stdio.
+/// What a cell is made from, besides its stdio. The supervisor is held weakly: the supervisor's
+/// own compiler cell holds a recipe too, and a strong reference would keep the supervisor alive
+/// forever.
 #[derive(Clone)]
 struct Recipe {
-    supervisor: Supervisor,
+    supervisor: WeakSupervisor,
     policy: Policy,
     args: Vec<String>,
     compiler: bool,
@@ -133,20 +135,19 @@ impl<'s> CellBuilder<'s> {
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
         let recipe = Recipe {
-            supervisor: self.supervisor.clone(),
+            supervisor: self.supervisor.downgrade(),
             policy: self.policy,
             args: self.args,
             compiler: self.compiler,
             parent_chain: self.parent_chain,
         };
-        start(recipe, self.stdin, self.stdout, self.stderr)
+        start(self.supervisor, recipe, self.stdin, self.stdout, self.stderr)
     }
 }
 
 /// Makes a cell: a new store in one of the supervisor's slots, the interpreter instantiated
 /// from its image, and `padcell_init` making it this cell's.
-fn start(recipe: Recipe, stdin: Input, stdout: Output, stderr: Output) -> Result<Cell> {
-    let supervisor = &recipe.supervisor;
+fn start(supervisor: &Supervisor, recipe: Recipe, stdin: Input, stdout: Output, stderr: Output) -> Result<Cell> {
     let bytecode = (!recipe.compiler).then(|| supervisor.bytecode_cache().clone());
     let mut sandbox = Sandbox::new(supervisor, &recipe.policy, &recipe.args, stdin, stdout, stderr, bytecode)?;
     sandbox.store.data_mut().children.set_parent_chain(recipe.parent_chain.clone());
@@ -185,8 +186,9 @@ impl Cell {
     /// files. Output is captured afterwards and stdin is empty; a spent cell runs again.
     pub fn reset(self) -> Result<Cell> {
         let recipe = self.recipe.clone();
+        let supervisor = recipe.supervisor.upgrade().ok_or_else(|| anyhow!("the cell's supervisor is gone"))?;
         drop(self);
-        start(recipe, Input::Empty, Output::Capture, Output::Capture)
+        start(&supervisor, recipe, Input::Empty, Output::Capture, Output::Capture)
     }
 
     /// A handle that stops this cell's running call from another thread.

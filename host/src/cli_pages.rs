@@ -97,6 +97,9 @@ pub fn page(cache_dir: Option<PathBuf>, file: &Path, out: Option<&Path>, flags: 
         if let Some(why) = &applet.failure {
             eprintln!("padcell: applet {} failed: {why}", applet.classid);
         }
+        if let Some(detail) = &applet.host_detail {
+            eprintln!("padcell: applet {}: {detail}", applet.classid);
+        }
     }
     match out {
         Some(path) => std::fs::write(path, html).with_context(|| format!("cannot write {}", path.display()))?,

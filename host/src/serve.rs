@@ -106,6 +106,12 @@ impl Site {
         let page_dir = self.root.join(Path::new(&rel).parent().unwrap_or(Path::new("")));
         match render_page(&self.supervisor, &self.pages, &PageRequest { html: &html, dir: &page_dir, query }) {
             Ok(page) => {
+                // Host-side errors are the operator's: the server's log, not the page.
+                for applet in &page.applets {
+                    if let Some(detail) = &applet.host_detail {
+                        eprintln!("padcell: {rel}: applet {}: {detail}", applet.classid);
+                    }
+                }
                 let failed = page.applets.iter().filter(|a| a.failure.is_some()).count();
                 let mut response = with_type(Response::new(Body::from(page.html)), "text/html; charset=utf-8");
                 let headers = response.headers_mut();

@@ -39,9 +39,22 @@ pub(crate) fn class_of(classid: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Runs the applet `tag` names, on a page in `page_dir`, and returns the safe HTML it rendered,
-/// or a short reason it failed that names no host path.
-pub(crate) fn run(supervisor: &Supervisor, options: &PageOptions, tag: &AppletTag, request: &PageRequest<'_>) -> Result<String, String> {
+/// Why an applet failed: the note the page shows, which names no host path, and for a host-side
+/// failure the host's own error, which is the operator's to read and may name host paths.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) note: String,
+    pub(crate) host_detail: Option<String>,
+}
+
+impl From<String> for Failure {
+    fn from(note: String) -> Failure {
+        Failure { note, host_detail: None }
+    }
+}
+
+/// Runs the applet `tag` names, on a page in `page_dir`, and returns the safe HTML it rendered.
+pub(crate) fn run(supervisor: &Supervisor, options: &PageOptions, tag: &AppletTag, request: &PageRequest<'_>) -> Result<String, Failure> {
     let (module, class) = class_of(&tag.classid)?;
     let root = options.codebases.module_root(tag, request.dir, &module)?;
     let (slot, page) = Slot::new(options.max_slot_bytes, request.query);
@@ -51,20 +64,20 @@ pub(crate) fn run(supervisor: &Supervisor, options: &PageOptions, tag: &AppletTa
         .with_limits(options.limits)
         .object(page)
         .map_err(|e| e.0)?;
-    let mut cell = supervisor.cell().policy(policy).args([tag.classid.clone()]).build().map_err(|e| {
-        log_host_error(&tag.classid, &e);
-        "the applet's cell could not be made".to_owned()
+    let mut cell = supervisor.cell().policy(policy).args([tag.classid.clone()]).build().map_err(|e| Failure {
+        note: "the applet's cell could not be made".to_owned(),
+        host_detail: Some(format!("{e:#}")),
     })?;
     let params = tag.params.iter().map(|(k, v)| (Value::Str(k.clone()), Value::Str(v.clone()))).collect();
-    cell.exec_source("<padcell page>", BOOTSTRAP).map_err(|e| reason(&tag.classid, &e))?;
+    cell.exec_source("<padcell page>", BOOTSTRAP).map_err(|e| failure(&e))?;
     cell.call("__padcell_applet__", &[Value::Str(module), Value::Str(class), Value::Dict(params), Value::Str(PAGE_OBJECT.to_owned())])
-        .map_err(|e| reason(&tag.classid, &e))?;
+        .map_err(|e| failure(&e))?;
     Ok(slot.take())
 }
 
 /// A failure as the page notes it: the applet's own exception, or the limit that stopped it.
-fn reason(classid: &str, err: &CellError) -> String {
-    match err {
+fn failure(err: &CellError) -> Failure {
+    let note = match err {
         CellError::Exception(exc) => {
             let message: String = exc.message.lines().next().unwrap_or("").chars().take(200).collect();
             if message.is_empty() { exc.type_name.clone() } else { format!("{}: {message}", exc.type_name) }
@@ -73,13 +86,8 @@ fn reason(classid: &str, err: &CellError) -> String {
         CellError::Limit(limit) => format!("the applet's {limit}"),
         CellError::Trap(_) | CellError::Spent(_) => "the applet crashed inside its cell".to_owned(),
         CellError::Host(e) => {
-            log_host_error(classid, e);
-            "the host could not run the applet".to_owned()
+            return Failure { note: "the host could not run the applet".to_owned(), host_detail: Some(format!("{e:#}")) };
         }
-    }
-}
-
-/// A host-side failure is the operator's to read, not the page's: it may name host paths.
-fn log_host_error(classid: &str, err: &dyn std::fmt::Display) {
-    eprintln!("padcell: applet {classid}: {err:#}");
+    };
+    Failure::from(note)
 }

@@ -64,6 +64,9 @@ pub struct AppletReport {
     pub classid: String,
     /// Why it failed, as the page notes it.
     pub failure: Option<String>,
+    /// For a failure on the host's side, the host's error: for the operator's log, never the
+    /// page, since it may name host paths.
+    pub host_detail: Option<String>,
     pub took: Duration,
 }
 
@@ -82,7 +85,7 @@ pub struct PageRequest<'a> {
 pub fn render_page(supervisor: &Supervisor, options: &PageOptions, request: &PageRequest<'_>) -> Result<RenderedPage> {
     let html = request.html;
     let tags = find_applets(html)?;
-    let results: Vec<Mutex<Option<(Result<String, String>, Duration)>>> = tags.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<(Result<String, applet::Failure>, Duration)>>> = tags.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..options.parallel.clamp(1, tags.len().max(1)) {
@@ -103,11 +106,15 @@ pub fn render_page(supervisor: &Supervisor, options: &PageOptions, request: &Pag
         let (outcome, took) = result
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .unwrap_or_else(|| (Err("the applet did not run".to_owned()), Duration::ZERO));
-        applets.push(AppletReport { classid: tag.classid.clone(), failure: outcome.as_ref().err().cloned(), took });
+            .unwrap_or_else(|| (Err("the applet did not run".to_owned().into()), Duration::ZERO));
+        let (failure, host_detail) = match &outcome {
+            Ok(_) => (None, None),
+            Err(f) => (Some(f.note.clone()), f.host_detail.clone()),
+        };
+        applets.push(AppletReport { classid: tag.classid.clone(), failure, host_detail, took });
         slots.push(match outcome {
             Ok(html) => SlotContent::Rendered(html),
-            Err(why) => SlotContent::Failed(why),
+            Err(why) => SlotContent::Failed(why.note),
         });
     }
     let html = replace_applets(html, &tags, &slots)?;

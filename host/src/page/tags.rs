@@ -67,8 +67,9 @@ fn walk<'h>(
             Ok(())
         }))
         .append_element_content_handler(element!("object[classid] > param", move |el| {
-            if param_depth.get() == 1 {
-                on_param(param_count.get() - 1, el)?;
+            // Depth 1 means a top-level applet object is open, so one has been counted.
+            if let (1, Some(index)) = (param_depth.get(), param_count.get().checked_sub(1)) {
+                on_param(index, el)?;
             }
             Ok(())
         }));
