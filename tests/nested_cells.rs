@@ -16,6 +16,7 @@ fn tree() -> (tempfile::TempDir, std::path::PathBuf) {
     std::fs::create_dir_all(dir.path().join("outside")).unwrap();
     std::fs::write(grant.join("public/a.txt"), "public").unwrap();
     std::fs::write(grant.join("private/secret.txt"), "secret").unwrap();
+    std::fs::write(dir.path().join("outside/present.txt"), "outside").unwrap();
     std::os::unix::fs::symlink(dir.path().join("outside"), grant.join("public/out")).unwrap();
     (dir, grant)
 }
@@ -46,9 +47,13 @@ fn a_child_gets_a_subset_and_every_escalation_is_refused_with_the_rule_and_audit
         assert!(matches!(&parts[1], Value::Str(s) if s.ends_with(ending)), "{code}: {parts:?}");
     }
     let refusals = [
-        ("files={'/data/public': 'ro'}", "'/data/public' cannot be granted as a file"),
+        ("files={'/data/public': 'ro'}", "'/data/public' is not a file inside the parent's grant /data"),
         ("dirs={'/elsewhere': 'ro'}", "'/elsewhere' is not inside any grant of the parent cell"),
-        ("dirs={'/data/public/out': 'ro'}", "'/data/public/out' leads outside the parent's grant /data"),
+        // A link out of the grant and a path that does not exist read the same: no host oracle.
+        ("dirs={'/data/public/out': 'ro'}", "'/data/public/out' is not a directory inside the parent's grant /data"),
+        ("dirs={'/data/public/nowhere': 'ro'}", "'/data/public/nowhere' is not a directory inside the parent's grant /data"),
+        ("files={'/data/public/out/present.txt': 'ro'}", "'/data/public/out/present.txt' is not a file inside the parent's grant /data"),
+        ("files={'/data/public/out/absent.txt': 'ro'}", "'/data/public/out/absent.txt' is not a file inside the parent's grant /data"),
         ("modules=['socket']", "module 'socket' is not allowed in the parent cell"),
         ("objects=['kv']", "host object \"kv\" is not granted to the parent cell"),
         ("timeout=10**6", "a timeout of 1000000s is more than the parent cell has left"),

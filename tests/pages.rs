@@ -122,6 +122,47 @@ fn a_failed_applet_leaves_its_fallback_and_a_note_and_the_page_goes_on() {
 }
 
 #[test]
+fn deeply_nested_markup_is_refused_before_the_sanitizer_parses_it() {
+    let root = site(&[(
+        "m/markup.py",
+        "class Deep:\n    def __init__(self, page):\n        page.html('<div>' * 50000)\n\
+         class Wide:\n    def __init__(self, page):\n        page.html('<p>x</p>' * 5000)\n",
+    )]);
+    let html = r#"<object classid="markup.Deep" codebase="m/">deep fallback</object>
+<object classid="markup.Wide" codebase="m/">wide fallback</object>"#;
+    let mut options = PageOptions::new(root.path()).unwrap();
+    options.limits.timeout = Duration::from_secs(10);
+    let page = render(&options, root.path(), html);
+    let failed = failures(&page);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, "markup.Deep");
+    assert!(failed[0].1.starts_with("ValueError") && failed[0].1.contains("deeper than"), "{failed:?}");
+    assert!(page.applets[0].took < Duration::from_secs(5), "refused at once, not at the time limit: {:?}", page.applets[0].took);
+    assert!(page.html.contains("deep fallback") && !page.html.contains("<div><div><div>"), "{}", page.html.chars().take(2000).collect::<String>());
+    assert_eq!(page.html.matches("<p>x</p>").count(), 5000, "siblings are not nesting");
+}
+
+#[test]
+fn a_failed_applets_note_is_bounded_whatever_its_exception_is_named() {
+    let root = site(&[(
+        "e/raises.py",
+        "class Huge:\n    def __init__(self, page):\n        raise type('E' * (1 << 20), (Exception,), {})('x')\n",
+    )]);
+    let html = r#"<p>before</p><object classid="raises.Huge" codebase="e/">huge fallback</object><p>after</p>"#;
+    let options = PageOptions::new(root.path()).unwrap();
+    let page = render(&options, root.path(), html);
+    let failed = failures(&page);
+    assert_eq!(failed.len(), 1);
+    // Only the start of the note, the page and the like is ever printed: without the bound they
+    // run to megabytes.
+    let (note, chars) = (&failed[0].1, failed[0].1.chars().count());
+    let start = |text: &str| text.chars().take(300).collect::<String>();
+    assert!(note.starts_with("EEEE") && note.ends_with(": x") && chars <= 1000, "a note of {chars} chars: {}", start(note.as_str()));
+    assert!(page.html.len() < 64 << 10, "a page of {} bytes: {}", page.html.len(), start(page.html.as_str()));
+    assert!(page.html.contains("huge fallback") && page.html.ends_with("<p>after</p>"), "{}", start(page.html.as_str()));
+}
+
+#[test]
 fn what_an_applet_renders_is_made_safe_by_the_host() {
     let pages = workspace().join("applets/pages");
     let options = PageOptions::new(&pages).unwrap();

@@ -9,7 +9,7 @@ use crate::abi::{self, Op, Reply, Request, Status, Value};
 use crate::error::{CellError, stopped};
 use crate::input::Input;
 use crate::output::{Output, OutputStream};
-use crate::limits::{CancelHandle, CellControl, LimitKind, Limits};
+use crate::limits::{CancelHandle, CellControl, LimitKind, Limits, Meter, Meters};
 use crate::policy::Policy;
 use crate::sandbox::{Sandbox, UNMETERED};
 use crate::state::CellState;
@@ -34,6 +34,8 @@ pub struct CellBuilder<'s> {
     compiler: bool,
     /// For a nested cell, the cells above it, outermost first.
     parent_chain: Vec<u64>,
+    /// For a nested cell, the byte budgets of the cells above it.
+    ancestors: Meters,
 }
 
 /// A running interpreter inside the sandbox.
@@ -45,6 +47,8 @@ pub struct Cell {
     run: TypedFunc<(u32, u32, u32), u32>,
     stdout: Arc<OutputStream>,
     stderr: Arc<OutputStream>,
+    /// The output budgets the cell charges: its own, then its ancestors'.
+    meters: Vec<Meter>,
     limits: Limits,
     metered: bool,
     control: Arc<CellControl>,
@@ -66,6 +70,7 @@ struct Recipe {
     args: Vec<String>,
     compiler: bool,
     parent_chain: Vec<u64>,
+    ancestors: Meters,
 }
 
 /// What a parent cell has left to give a child's call: the child draws its fuel and time from it.
@@ -86,7 +91,15 @@ impl<'s> CellBuilder<'s> {
             stderr: Output::Capture,
             compiler: false,
             parent_chain: Vec::new(),
+            ancestors: Meters::default(),
         }
+    }
+
+    /// Charges the cell's output and writes to these budgets too (a nested cell's parent's, see
+    /// `nested`).
+    pub(crate) fn ancestors(mut self, ancestors: Meters) -> Self {
+        self.ancestors = ancestors;
+        self
     }
 
     /// Makes a child of the cells in `chain` (see `nested`).
@@ -140,6 +153,7 @@ impl<'s> CellBuilder<'s> {
             args: self.args,
             compiler: self.compiler,
             parent_chain: self.parent_chain,
+            ancestors: self.ancestors,
         };
         start(self.supervisor, recipe, self.stdin, self.stdout, self.stderr)
     }
@@ -149,9 +163,10 @@ impl<'s> CellBuilder<'s> {
 /// from its image, and `padcell_init` making it this cell's.
 fn start(supervisor: &Supervisor, recipe: Recipe, stdin: Input, stdout: Output, stderr: Output) -> Result<Cell> {
     let bytecode = (!recipe.compiler).then(|| supervisor.bytecode_cache().clone());
-    let mut sandbox = Sandbox::new(supervisor, &recipe.policy, &recipe.args, stdin, stdout, stderr, bytecode)?;
+    let mut sandbox = Sandbox::new(supervisor, &recipe.policy, &recipe.args, stdin, stdout, stderr, bytecode, &recipe.ancestors)?;
     sandbox.store.data_mut().children.set_parent_chain(recipe.parent_chain.clone());
-    let Sandbox { id, mut store, control, stdout, stderr, limits, metered } = sandbox;
+    let Sandbox { id, mut store, control, stdout, stderr, meters, limits, metered } = sandbox;
+    let meters = meters.output;
     // Starting the interpreter is the host's work, not the applet's: it has its own bound.
     control.start_call(START_TIMEOUT);
     let instance = supervisor.instance_pre()?.instantiate(&mut store).context("instantiating the interpreter")?;
@@ -171,7 +186,7 @@ fn start(supervisor: &Supervisor, recipe: Recipe, stdin: Input, stdout: Output, 
     }
     store.data().fs.started();
     let caps = CallCaps::default();
-    Ok(Cell { id, store, memory, alloc, run, stdout, stderr, limits, metered, control, spent: None, caps, recipe })
+    Ok(Cell { id, store, memory, alloc, run, stdout, stderr, meters, limits, metered, control, spent: None, caps, recipe })
 }
 
 impl Cell {
@@ -251,6 +266,17 @@ impl Cell {
         }
     }
 
+    /// Lowers the memory the cell may grow to, for its next calls, to `max` (never above its own
+    /// limit). `false`, changing nothing, if it already holds more than `max`.
+    pub(crate) fn cap_memory(&mut self, max: u64) -> bool {
+        if self.memory.data_size(&self.store) as u64 > max {
+            return false;
+        }
+        let max = max.min(self.limits.memory);
+        self.store.data_mut().limiter.max = usize::try_from(max).unwrap_or(usize::MAX);
+        true
+    }
+
     /// Sets what the next calls may draw from a parent cell.
     pub(crate) fn set_caps(&mut self, caps: CallCaps) {
         self.caps = caps;
@@ -318,6 +344,12 @@ impl Cell {
             Ok(status) => status,
             Err(err) => return Err(self.spend(err)),
         };
+        // Forwarded output is written by the time the call returns, within its deadline.
+        if let Err(kind) = self.stdout.drain(&self.control).and_then(|()| self.stderr.drain(&self.control)) {
+            let exceeded = self.limits.exceeded(kind);
+            self.spent = Some(exceeded.to_string());
+            return Err(CellError::Limit(exceeded));
+        }
         let reply = reply.map(|bytes| Reply::decode(&bytes)).transpose().map_err(|e| {
             anyhow!("the guest sent a malformed reply: {e}")
         })?;
@@ -333,7 +365,16 @@ impl Cell {
                 self.spent = Some(exceeded.to_string());
                 Err(CellError::Limit(exceeded))
             }
-            (Some(Status::Exception), Some(Reply::Exception(e))) => Err(CellError::Exception(e)),
+            (Some(Status::Exception), Some(Reply::Exception(mut e))) => {
+                // Whoever prints the traceback prints the cell's output: it gets what is left
+                // of the output limit (its last lines, where the exception is), and uses it up.
+                let room = usize::try_from(Meter::least_room(&self.meters)).unwrap_or(usize::MAX);
+                e.traceback = keep_tail(&e.traceback, room.max(MIN_TRACEBACK));
+                e.message = crate::fs::cut(&e.message, room.max(MIN_TRACEBACK)).into_owned();
+                e.type_name = crate::fs::cut(&e.type_name, crate::fs::SHOWN).into_owned();
+                Meter::charge(&self.meters, e.traceback.len() as u64);
+                Err(CellError::Exception(e))
+            }
             (Some(Status::Exit), Some(Reply::Exit(code))) => Err(CellError::Exit(code)),
             (status, reply) => Err(CellError::Host(anyhow!(
                 "the guest broke the protocol: status {status:?} with reply {:?}",
@@ -361,4 +402,19 @@ impl Cell {
         });
         error
     }
+}
+
+/// The least of a traceback any caller gets, even past the output limit: its last line or so.
+const MIN_TRACEBACK: usize = 512;
+
+/// The last `max` bytes of `text` (at a character boundary), marked when cut.
+fn keep_tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("[padcell: {} bytes of traceback cut at the output limit]\n{}", start, text.get(start..).unwrap_or_default())
 }

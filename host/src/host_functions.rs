@@ -10,6 +10,7 @@ use wasmtime::{Caller, Extern, Linker};
 /// Adds WASI preview1 (wasi-common) and the `padcell` module to `linker`.
 pub(crate) fn add_to_linker(linker: &mut Linker<CellState>) -> Result<()> {
     wasi_common::sync::add_to_linker(linker, |state: &mut CellState| &mut state.wasi)?;
+    crate::wasi_shadows::add_to_linker(linker)?;
     linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_REPLY, reply)?;
     linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_TAKE_DENIAL, take_denial)?;
     linker.func_wrap(abi::IMPORT_MODULE, abi::IMPORT_ASK, ask)?;
@@ -41,7 +42,11 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
                 }
                 answer
             }
-            _ => caller.data().loader.answer(what, &question),
+            _ => {
+                // Compiling a module for the cell is the cell's work: it gets the cell's budget.
+                let budget = budget(&mut caller);
+                caller.data().loader.answer(what, &question, budget)
+            }
         },
         Err(e) => abi::Answer::Refused(format!("the host could not read the question: {e}")),
     };

@@ -39,6 +39,7 @@ pub mod serve;
 mod snapshot;
 mod state;
 mod supervisor;
+mod wasi_shadows;
 mod wasi_command;
 mod wasi_module;
 
@@ -55,7 +56,7 @@ pub use modules::{
     ALL as ALL_MODULES, AllowList, DEFAULT_ALLOWED, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, FetchLimits,
     ModulePolicy, ModuleRoot, RemoteRoot, RestrictedNames,
 };
-pub use fs::GuestPath;
+pub use fs::{GuestPath, MAX_AUDIT_EVENTS, MAX_PATH};
 pub use objects::{Filter, HostObject, Method, ObjectError, kv_store};
 pub use output::Output;
 pub use raw::{RawCell, RawModule};

@@ -10,7 +10,7 @@ use crate::policy::PolicyError;
 use serde::Deserialize;
 use std::fmt;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The limits a cell runs under. The defaults are finite.
@@ -26,11 +26,14 @@ pub struct Limits {
     pub output: u64,
     /// Files and directories the cell may hold open at once.
     pub open_files: u32,
+    /// Bytes the cell may write to files in its read-write grants, over its life (a nested
+    /// cell's writes count against every cell above it too).
+    pub disk: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { fuel: None, timeout: Duration::from_secs(30), memory: 256 << 20, output: 64 << 20, open_files: 256 }
+        Limits { fuel: None, timeout: Duration::from_secs(30), memory: 256 << 20, output: 64 << 20, open_files: 256, disk: 1 << 30 }
     }
 }
 
@@ -113,6 +116,8 @@ pub struct LimitFlags {
     pub memory: Option<String>,
     pub output: Option<String>,
     pub open_files: Option<u32>,
+    /// `1GiB`, `100MB`.
+    pub disk: Option<String>,
 }
 
 impl LimitFlags {
@@ -134,6 +139,9 @@ impl LimitFlags {
         if let Some(n) = self.open_files {
             limits.open_files = n;
         }
+        if let Some(d) = &self.disk {
+            limits.disk = parse_size("disk", d)?;
+        }
         Ok(limits)
     }
 }
@@ -143,6 +151,53 @@ fn parse_size(what: &str, s: &str) -> Result<u64, PolicyError> {
         .parse::<bytesize::ByteSize>()
         .map(|b| b.as_u64())
         .map_err(|e| PolicyError(format!("{what} size {s:?}: {e} (use e.g. 64MiB, 1GB)")))
+}
+
+/// One budget of bytes, used so far against a cap. A cell charges its own meter and those of the
+/// cells above it, so what a nested cell costs the host is its parent's cost too.
+#[derive(Clone, Debug)]
+pub(crate) struct Meter {
+    pub(crate) used: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    pub(crate) cap: u64,
+}
+
+impl Meter {
+    pub(crate) fn new(cap: u64) -> Meter {
+        Meter { used: std::sync::Arc::default(), cap }
+    }
+
+    /// What is left under this meter.
+    pub(crate) fn room(&self) -> u64 {
+        self.cap.saturating_sub(self.used.load(Ordering::Relaxed))
+    }
+
+    /// The least room left under any of `meters`.
+    pub(crate) fn least_room(meters: &[Meter]) -> u64 {
+        meters.iter().map(Meter::room).min().unwrap_or(u64::MAX)
+    }
+
+    /// Counts `bytes` against every one of `meters`.
+    pub(crate) fn charge(meters: &[Meter], bytes: u64) {
+        for meter in meters {
+            meter.used.fetch_add(bytes, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A cell's byte budgets: stdout and stderr, and writes to files. Each list holds the cell's own
+/// meter first, then its ancestors'.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Meters {
+    pub(crate) output: Vec<Meter>,
+    pub(crate) disk: Vec<Meter>,
+}
+
+impl Meters {
+    /// A cell's meters under `limits`, below `ancestors` (a nested cell's parent's meters).
+    pub(crate) fn below(ancestors: &Meters, limits: &Limits) -> Meters {
+        let chain = |own: u64, above: &[Meter]| std::iter::once(Meter::new(own)).chain(above.iter().cloned()).collect();
+        Meters { output: chain(limits.output, &ancestors.output), disk: chain(limits.disk, &ancestors.disk) }
+    }
 }
 
 /// How often the supervisor's clock ticks; the precision of deadlines and cancellation.
@@ -157,8 +212,6 @@ pub(crate) struct CellControl {
     tripped: Mutex<Option<LimitKind>>,
     /// Set when the resource limiter refused memory: a trap that follows is the memory limit.
     pub(crate) memory_refused: AtomicBool,
-    /// Bytes written to stdout and stderr so far.
-    pub(crate) output_used: AtomicU64,
 }
 
 /// The trap a host-side limit raises inside the guest.

@@ -136,6 +136,10 @@ struct RunArgs {
     #[arg(long = "max-open-files", value_name = "N")]
     max_open_files: Option<u32>,
 
+    /// Bytes the cell may write to files in its read-write grants, e.g. 100MiB [default: 1GiB]
+    #[arg(long = "max-disk", value_name = "SIZE")]
+    max_disk: Option<String>,
+
     /// FILE.py, MODULE.wasm or DIR, then the arguments the program sees after its argv[0]
     #[arg(value_name = "FILE|MODULE|DIR [ARGS]", trailing_var_arg = true, allow_hyphen_values = true)]
     args: Vec<String>,
@@ -180,10 +184,11 @@ fn run_applet(cache_dir: Option<PathBuf>, run_args: RunArgs) -> Result<i32> {
         max_memory,
         max_output,
         max_open_files,
+        max_disk,
         args,
     } = run_args;
     let flags = PolicyFlags { dir, file, env, object, modules, names };
-    let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files };
+    let limit_flags = LimitFlags { fuel, timeout, memory: max_memory, output: max_output, open_files: max_open_files, disk: max_disk };
     // What the program is, and the policy and limits it starts from: empty, or its manifest's.
     let (argv, program, base_policy, base_limits, audit_log) = match code {
         Some(code) => {

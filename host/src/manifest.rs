@@ -19,12 +19,13 @@
 //! allow-sys = ["getrefcount"]
 //! deny-os = ["environ"]
 //!
-//! [limits]                        # as --fuel, --timeout, --max-memory, --max-output, --max-open-files
+//! [limits]                        # as --fuel, --timeout, --max-memory, --max-output, --max-open-files, --max-disk
 //! fuel = 100000000
 //! timeout = "2s"
 //! memory = "64MiB"
 //! output = "1MiB"
 //! open-files = 32
+//! disk = "100MiB"
 //! ```
 
 use crate::limits::LimitFlags;

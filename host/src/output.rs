@@ -1,12 +1,20 @@
 //! Where a cell's stdout and stderr go: captured into a buffer the caller reads, or forwarded to
 //! a host writer as the guest writes (the CLI's choice). Both streams share the cell's output
-//! limit: past it, the stream gets a marker and the cell is stopped.
+//! limit, and a nested cell's output also counts against every cell above it, since its
+//! captured bytes are host memory its parent caused: past a limit, the stream gets a marker and
+//! the cell is stopped.
+//!
+//! A forwarded stream is written by a thread of its own through a small bounded queue, so a
+//! reader that stops reading (a stalled pipe) holds the queue, not the cell: the cell waits for
+//! room in ticks and stops at its deadline or on cancellation like any other blocking call.
 
-use crate::limits::{CellControl, LimitKind, LimitTrap};
+use crate::limits::{CellControl, LimitKind, LimitTrap, Meter, TICK};
 use std::any::Any;
 use std::io::{self, IoSlice, Write};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 use wasi_common::file::{FdFlags, FileType};
 use wasi_common::{Error, WasiFile};
 
@@ -33,22 +41,31 @@ impl Output {
 /// One of a cell's output streams, shared by the cell (to read it) and its WASI descriptor.
 pub(crate) struct OutputStream {
     sink: Mutex<Sink>,
+    /// Chunks handed to the forwarding thread and not yet written.
+    in_flight: Arc<AtomicUsize>,
 }
 
 enum Sink {
     Buffer(Vec<u8>),
-    Forward(Box<dyn Write + Send + Sync>),
+    Forward(SyncSender<Vec<u8>>),
 }
 
+/// How much one queued chunk holds, and how many chunks may wait: a stalled reader holds at most
+/// `CHUNK * QUEUE` bytes of host memory.
+const CHUNK: usize = 64 << 10;
+const QUEUE: usize = 16;
+
 impl OutputStream {
-    /// The shared stream, and the WASI file the guest writes to, under the cell's output limit.
-    pub(crate) fn new(output: Output, control: Arc<CellControl>, cap: u64) -> (Arc<OutputStream>, Box<dyn WasiFile>) {
+    /// The shared stream, and the WASI file the guest writes to, under `meters` (the cell's own
+    /// first, then its ancestors').
+    pub(crate) fn new(output: Output, control: Arc<CellControl>, meters: Vec<Meter>) -> (Arc<OutputStream>, Box<dyn WasiFile>) {
+        let in_flight = Arc::new(AtomicUsize::new(0));
         let sink = match output {
             Output::Capture => Sink::Buffer(Vec::new()),
-            Output::Forward(w) => Sink::Forward(w),
+            Output::Forward(w) => Sink::Forward(forwarder(w, in_flight.clone())),
         };
-        let stream = Arc::new(OutputStream { sink: Mutex::new(sink) });
-        let file = OutputFile { stream: stream.clone(), control, cap };
+        let stream = Arc::new(OutputStream { sink: Mutex::new(sink), in_flight });
+        let file = OutputFile { stream: stream.clone(), control, meters };
         (stream, Box::new(file))
     }
 
@@ -68,17 +85,48 @@ impl OutputStream {
         }
     }
 
-    fn write(&self, bytes: &[u8]) -> io::Result<()> {
-        match &mut *self.lock() {
-            Sink::Buffer(b) => {
-                b.extend_from_slice(bytes);
-                Ok(())
-            }
-            Sink::Forward(w) => {
-                w.write_all(bytes)?;
-                w.flush()
+    /// Waits until a forwarded stream has written everything it was given, or until the cell's
+    /// deadline or a cancellation (then the limit that tripped).
+    pub(crate) fn drain(&self, control: &CellControl) -> Result<(), LimitKind> {
+        while self.in_flight.load(Ordering::Acquire) > 0 {
+            control.check()?;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
+    /// Appends or queues `bytes`, waiting in ticks while a forwarded stream's queue is full.
+    fn write(&self, bytes: &[u8], control: &CellControl) -> Result<(), Error> {
+        for chunk in bytes.chunks(CHUNK) {
+            let mut pending = chunk.to_vec();
+            loop {
+                let sent = match &mut *self.lock() {
+                    Sink::Buffer(b) => {
+                        b.extend_from_slice(&pending);
+                        return Ok(());
+                    }
+                    Sink::Forward(tx) => {
+                        self.in_flight.fetch_add(1, Ordering::AcqRel);
+                        match tx.try_send(pending) {
+                            Ok(()) => None,
+                            Err(TrySendError::Full(back)) => {
+                                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                                Some(back)
+                            }
+                            Err(TrySendError::Disconnected(_)) => {
+                                self.in_flight.fetch_sub(1, Ordering::AcqRel);
+                                return Err(Error::from(io::Error::from(io::ErrorKind::BrokenPipe)));
+                            }
+                        }
+                    }
+                };
+                let Some(back) = sent else { break };
+                pending = back;
+                control.check().map_err(|kind| Error::trap(anyhow::Error::new(LimitTrap(kind))))?;
+                std::thread::sleep(Duration::from_millis(1).min(TICK));
             }
         }
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Sink> {
@@ -87,11 +135,31 @@ impl OutputStream {
     }
 }
 
+/// Starts the thread that writes a forwarded stream's chunks to `writer`. It ends when the
+/// stream is dropped, or when the writer fails (then the cell's next write fails too).
+fn forwarder(mut writer: Box<dyn Write + Send + Sync>, in_flight: Arc<AtomicUsize>) -> SyncSender<Vec<u8>> {
+    let (tx, rx) = sync_channel::<Vec<u8>>(QUEUE);
+    let spawned = std::thread::Builder::new().name("padcell-output".into()).spawn(move || {
+        for chunk in rx {
+            let written = writer.write_all(&chunk).and_then(|()| writer.flush());
+            in_flight.fetch_sub(1, Ordering::AcqRel);
+            if written.is_err() {
+                break;
+            }
+        }
+        // What was still queued is dropped with the queue: nothing is in flight any more.
+        in_flight.store(0, Ordering::Release);
+    });
+    // Without a thread the receiver is gone, and writes fail as on a broken pipe.
+    drop(spawned);
+    tx
+}
+
 /// The WASI descriptor behind fd 1 or 2.
 struct OutputFile {
     stream: Arc<OutputStream>,
     control: Arc<CellControl>,
-    cap: u64,
+    meters: Vec<Meter>,
 }
 
 #[wiggle::async_trait]
@@ -110,22 +178,26 @@ impl WasiFile for OutputFile {
 
     async fn write_vectored<'a>(&self, bufs: &[IoSlice<'a>]) -> Result<u64, Error> {
         let total: u64 = bufs.iter().map(|b| b.len() as u64).sum();
-        let used = self.control.output_used.fetch_add(total, Ordering::Relaxed);
-        let mut room = self.cap.saturating_sub(used);
-        if total <= room {
-            for buf in bufs {
-                self.stream.write(buf)?;
+        let room = Meter::least_room(&self.meters);
+        Meter::charge(&self.meters, total);
+        // One write for all the guest's buffers, however many it passed.
+        let fits = usize::try_from(total.min(room)).unwrap_or(usize::MAX);
+        let mut bytes = Vec::with_capacity(fits);
+        for buf in bufs {
+            let left = fits - bytes.len();
+            if left == 0 {
+                break;
             }
+            bytes.extend_from_slice(buf.get(..left.min(buf.len())).unwrap_or_default());
+        }
+        if total <= room {
+            self.stream.write(&bytes, &self.control)?;
             return Ok(total);
         }
         // Write what fits, mark the cut, and stop the cell.
-        for buf in bufs {
-            let n = usize::try_from(room).unwrap_or(usize::MAX).min(buf.len());
-            self.stream.write(buf.get(..n).unwrap_or_default())?;
-            room -= n as u64;
-        }
-        let marker = format!("\n[padcell: output limit of {} reached]\n", bytesize::ByteSize(self.cap));
-        self.stream.write(marker.as_bytes())?;
+        let cap = self.meters.iter().find(|m| m.room() == 0).map_or(0, |m| m.cap);
+        bytes.extend_from_slice(format!("\n[padcell: output limit of {} reached]\n", bytesize::ByteSize(cap)).as_bytes());
+        self.stream.write(&bytes, &self.control)?;
         self.control.trip(LimitKind::Output);
         Err(Error::trap(anyhow::Error::new(LimitTrap(LimitKind::Output))))
     }

@@ -3,6 +3,8 @@
 //! nothing, writes nothing and sees no environment.
 
 use crate::fs::GuestPath;
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
 use crate::limits::Limits;
 use crate::modules::ModulePolicy;
 use crate::objects::HostObject;
@@ -56,13 +58,32 @@ pub enum GrantKind {
 }
 
 /// One host directory or file, shown to the cell at a guest path, with an access.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// A grant is a capability: it holds the directory it grants (for a file, the file's directory
+/// and its name there), opened when the grant is made. Cells reach the host through that handle,
+/// never through the path, so nothing renamed on the host afterwards can redirect a grant, and a
+/// child's grant is opened below its parent's handle (see [`Grant::below`]).
+#[derive(Clone, Debug)]
 pub struct Grant {
+    /// The canonical host path, for messages and for the overlap rule in [`Policy::grant`].
     host: PathBuf,
     guest: GuestPath,
     kind: GrantKind,
     access: Access,
+    /// The granted directory, or a file grant's directory.
+    dir: Arc<Dir>,
+    /// A file grant's name in `dir`.
+    file_name: Option<String>,
 }
+
+impl PartialEq for Grant {
+    fn eq(&self, other: &Grant) -> bool {
+        (&self.host, &self.guest, self.kind, self.access, &self.file_name)
+            == (&other.host, &other.guest, other.kind, other.access, &other.file_name)
+    }
+}
+
+impl Eq for Grant {}
 
 /// A policy that cannot be built: a bad flag, a missing path, a conflict. Shown as one line.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -70,13 +91,17 @@ pub struct Grant {
 pub struct PolicyError(pub String);
 
 impl Grant {
-    /// Grants the host directory `host` at `guest`. The host path is resolved now (symlinks
-    /// included), so later changes on the host cannot redirect the grant.
+    /// Grants the host directory `host` at `guest`. The directory is opened now. Symlinks in the
+    /// path up to its last component are followed as the operator's own; a last component that
+    /// is a symlink is followed only while it stays inside its parent directory (a link planted
+    /// in a writable tree must not turn a grant of "the output" into a grant of what it points
+    /// at): to grant what such a link names, name the target itself.
     pub fn dir(host: impl AsRef<Path>, guest: &str, access: Access) -> Result<Grant, PolicyError> {
         Grant::new(host.as_ref(), guest, GrantKind::Dir, access)
     }
 
-    /// Grants the single host file `host` at `guest`.
+    /// Grants the single host file `host` at `guest`, opened as [`Grant::dir`] opens a directory.
+    /// The cell opens exactly that file: its name there is never followed elsewhere.
     pub fn file(host: impl AsRef<Path>, guest: &str, access: Access) -> Result<Grant, PolicyError> {
         Grant::new(host.as_ref(), guest, GrantKind::File, access)
     }
@@ -100,8 +125,28 @@ impl Grant {
     fn new(host: &Path, guest: &str, kind: GrantKind, access: Access) -> Result<Grant, PolicyError> {
         let guest = GuestPath::parse_absolute(guest).map_err(PolicyError)?;
         let shown = host.display();
-        let meta = std::fs::metadata(host)
-            .map_err(|e| PolicyError(format!("cannot grant {shown}: {}", io_reason(&e))))?;
+        if kind == GrantKind::File && guest.is_root() {
+            return Err(PolicyError(format!("cannot grant the file {shown} at /")));
+        }
+        let fail = |e: std::io::Error| PolicyError(format!("cannot grant {shown}: {}", io_reason(&e)));
+        // The parent, as the operator named it; then the last component inside it, by cap-std.
+        let (parent, name) = match (host.parent(), host.file_name()) {
+            (Some(parent), Some(name)) => (if parent.as_os_str().is_empty() { Path::new(".") } else { parent }, Path::new(name)),
+            _ => (host, Path::new(".")),
+        };
+        let parent_host = std::fs::canonicalize(parent).map_err(fail)?;
+        let parent_dir = Dir::open_ambient_dir(&parent_host, ambient_authority()).map_err(fail)?;
+        let rel = match parent_dir.canonicalize(name) {
+            Ok(rel) => rel,
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && parent_dir.symlink_metadata(name).is_ok() => {
+                return Err(PolicyError(format!(
+                    "cannot grant {shown}: it is a symlink that leads outside {}; grant its target by its own path",
+                    parent_host.display()
+                )));
+            }
+            Err(e) => return Err(fail(e)),
+        };
+        let meta = parent_dir.metadata(dot_if_empty(&rel)).map_err(fail)?;
         match kind {
             GrantKind::Dir if !meta.is_dir() => {
                 return Err(PolicyError(format!("cannot grant {shown} as a directory: it is not one (use --file)")));
@@ -111,12 +156,45 @@ impl Grant {
             }
             _ => {}
         }
-        if kind == GrantKind::File && guest.is_root() {
-            return Err(PolicyError(format!("cannot grant the file {shown} at /")));
+        Grant::opened(&parent_dir, &parent_host, &rel, guest, kind, access).map_err(fail)
+    }
+
+    /// The grant of `rel` (canonical, relative to `base`, whose host path is `base_host`).
+    fn opened(base: &Dir, base_host: &Path, rel: &Path, guest: GuestPath, kind: GrantKind, access: Access) -> std::io::Result<Grant> {
+        let host = if dot_if_empty(rel) == Path::new(".") { base_host.to_path_buf() } else { base_host.join(rel) };
+        let (dir, file_name) = match kind {
+            GrantKind::Dir => (base.open_dir(dot_if_empty(rel))?, None),
+            GrantKind::File => {
+                let name = rel.file_name().ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+                let parent = rel.parent().unwrap_or(Path::new(""));
+                (base.open_dir(dot_if_empty(parent))?, Some(name.to_string_lossy().into_owned()))
+            }
+        };
+        Ok(Grant { host, guest, kind, access, dir: Arc::new(dir), file_name })
+    }
+
+    /// A grant of `rel` below this (directory) grant, shown at `guest`: opened through this
+    /// grant's handle, so it cannot lead outside it, whatever links or renames are in the way.
+    /// `None` for anything that is not a `kind` inside this grant, with no reason given, so a
+    /// refusal tells nothing about the host beyond the grant.
+    pub(crate) fn below(&self, rel: &str, guest: GuestPath, kind: GrantKind, access: Access) -> Option<Grant> {
+        match self.kind {
+            GrantKind::File if rel.is_empty() && kind == GrantKind::File => {
+                return Some(Grant { guest, access, ..self.clone() });
+            }
+            GrantKind::File => return None,
+            GrantKind::Dir => {}
         }
-        let host = std::fs::canonicalize(host)
-            .map_err(|e| PolicyError(format!("cannot grant {shown}: {}", io_reason(&e))))?;
-        Ok(Grant { host, guest, kind, access })
+        let rel = self.dir.canonicalize(if rel.is_empty() { "." } else { rel }).ok()?;
+        let meta = self.dir.metadata(dot_if_empty(&rel)).ok()?;
+        let fits = match kind {
+            GrantKind::Dir => meta.is_dir(),
+            GrantKind::File => meta.is_file(),
+        };
+        if !fits {
+            return None;
+        }
+        Grant::opened(&self.dir, &self.host, &rel, guest, kind, access).ok()
     }
 
     pub fn host(&self) -> &Path {
@@ -134,6 +212,21 @@ impl Grant {
     pub fn access(&self) -> Access {
         self.access
     }
+
+    /// The granted directory, or a file grant's directory.
+    pub(crate) fn handle(&self) -> &Dir {
+        &self.dir
+    }
+
+    /// A file grant's name in [`Grant::dir`].
+    pub(crate) fn file_name(&self) -> Option<&str> {
+        self.file_name.as_deref()
+    }
+}
+
+/// cap-std names a directory itself `.`, never the empty path.
+fn dot_if_empty(path: &Path) -> &Path {
+    if path.as_os_str().is_empty() { Path::new(".") } else { path }
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -32,8 +32,9 @@ impl RawModule {
     /// A new instance under `policy`, with captured stdio and `args` as its WASI arguments.
     pub fn instantiate(&self, policy: &Policy, args: &[String]) -> Result<RawCell> {
         let mut sandbox =
-            Sandbox::new(&self.supervisor, policy, args, Input::Empty, Output::Capture, Output::Capture, None)?;
+            Sandbox::new(&self.supervisor, policy, args, Input::Empty, Output::Capture, Output::Capture, None, &Default::default())?;
         sandbox.control.start_call(policy.limits().timeout);
+        sandbox.refuel()?;
         let instance = self.supervisor.linker().instantiate(&mut sandbox.store, &self.module)?;
         sandbox.store.data().fs.started();
         Ok(RawCell { sandbox, instance })
@@ -59,6 +60,7 @@ impl RawCell {
         let params: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
         let mut results = vec![Val::I32(0); func.ty(&self.sandbox.store).results().len()];
         self.sandbox.control.start_call(self.sandbox.limits.timeout);
+        self.sandbox.refuel()?;
         func.call(&mut self.sandbox.store, &params, &mut results)?;
         Ok(results.iter().map(|v| v.i32().unwrap_or_default()).collect())
     }

@@ -4,7 +4,7 @@
 
 use crate::fs::{self, CellFs};
 use crate::input::Input;
-use crate::limits::{CellControl, LimitTrap, Limits, MemoryLimiter};
+use crate::limits::{CellControl, LimitTrap, Limits, MemoryLimiter, Meters};
 use crate::output::{Output, OutputStream};
 use crate::modules::{BytecodeCache, ModuleLoader};
 use crate::policy::Policy;
@@ -26,6 +26,8 @@ pub(crate) struct Sandbox {
     pub(crate) control: Arc<CellControl>,
     pub(crate) stdout: Arc<OutputStream>,
     pub(crate) stderr: Arc<OutputStream>,
+    /// The byte budgets the cell charges: its own, then its ancestors'.
+    pub(crate) meters: Meters,
     pub(crate) limits: Limits,
     /// Whether the store meters fuel (its supervisor is metered).
     pub(crate) metered: bool,
@@ -40,6 +42,7 @@ impl Sandbox {
         stdout: Output,
         stderr: Output,
         bytecode: Option<BytecodeCache>,
+        ancestors: &Meters,
     ) -> Result<Sandbox> {
         let id = supervisor.next_cell_id();
         let limits = *policy.limits();
@@ -47,8 +50,11 @@ impl Sandbox {
             anyhow::bail!("a fuel limit needs a metered supervisor (Supervisor::builder().metered(true))");
         }
         let control = Arc::new(CellControl::default());
-        let (stdout, stdout_file) = OutputStream::new(stdout, control.clone(), limits.output);
-        let (stderr, stderr_file) = OutputStream::new(stderr, control.clone(), limits.output);
+        // The cell's own byte budgets first, then every ancestor's: a child's output and writes
+        // are its parent's too.
+        let meters = Meters::below(ancestors, &limits);
+        let (stdout, stdout_file) = OutputStream::new(stdout, control.clone(), meters.output.clone());
+        let (stderr, stderr_file) = OutputStream::new(stderr, control.clone(), meters.output.clone());
         let sched = Box::new(CellSched::new(control.clone()));
         let mut wasi = WasiCtx::new(random_ctx(), clocks_ctx(), sched, Table::new());
         wasi.set_stdin(stdin.into_wasi_file(control.clone()));
@@ -60,13 +66,13 @@ impl Sandbox {
         for (key, value) in policy.env_vars() {
             wasi.push_env(key, value).context("setting the cell's environment")?;
         }
-        let cell_fs = CellFs::new(id, policy, supervisor.audit_sink())?;
+        let cell_fs = CellFs::new(id, policy, supervisor.audit_sink(), meters.disk.clone())?;
         wasi.push_preopened_dir(cell_fs.root(), fs::ROOT).context("preopening the cell's root")?;
         let max = usize::try_from(limits.memory).unwrap_or(usize::MAX);
         let limiter = MemoryLimiter { max, control: control.clone() };
         let loader = ModuleLoader::new(cell_fs.clone(), policy.modules(), bytecode)?;
         let objects = crate::objects::CellObjects::new(cell_fs.clone(), policy.objects());
-        let children = crate::nested::ChildCells::new(supervisor.downgrade(), cell_fs.clone(), policy.clone(), id);
+        let children = crate::nested::ChildCells::new(supervisor.downgrade(), cell_fs.clone(), policy.clone(), id, meters.clone());
         let state = CellState {
             wasi,
             fs: cell_fs,
@@ -90,6 +96,14 @@ impl Sandbox {
         if supervisor.is_metered() {
             store.set_fuel(UNMETERED)?;
         }
-        Ok(Sandbox { id, store, control, stdout, stderr, limits, metered: supervisor.is_metered() })
+        Ok(Sandbox { id, store, control, stdout, stderr, meters, limits, metered: supervisor.is_metered() })
+    }
+
+    /// Gives the next call the policy's fuel (on a metered supervisor; unmetered otherwise).
+    pub(crate) fn refuel(&mut self) -> Result<()> {
+        if self.metered {
+            self.store.set_fuel(self.limits.fuel.unwrap_or(UNMETERED))?;
+        }
+        Ok(())
     }
 }

@@ -31,11 +31,11 @@ impl CellState {
         use wasi_common::sync::{clocks_ctx, random_ctx, sched::SyncSched};
         let control = Arc::new(CellControl::default());
         let wasi = WasiCtx::new(random_ctx(), clocks_ctx(), Box::new(SyncSched::new()), wasi_common::Table::new());
-        let fs = CellFs::new(0, &crate::policy::Policy::new(), None)?;
+        let fs = CellFs::new(0, &crate::policy::Policy::new(), None, Vec::new())?;
         let limiter = MemoryLimiter { max: 0, control: control.clone() };
         let loader = ModuleLoader::new(fs.clone(), &crate::modules::ModulePolicy::default(), None)?;
         let objects = CellObjects::new(fs.clone(), &[]);
-        let children = ChildCells::new(crate::supervisor::WeakSupervisor::none(), fs.clone(), crate::policy::Policy::new(), 0);
+        let children = ChildCells::new(crate::supervisor::WeakSupervisor::none(), fs.clone(), crate::policy::Policy::new(), 0, Default::default());
         Ok(CellState { wasi, fs, loader, objects, children, control, limiter, reply: None, answer: None })
     }
 }

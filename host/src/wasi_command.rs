@@ -6,7 +6,7 @@ use crate::input::Input;
 use crate::limits::{CancelHandle, Limits};
 use crate::output::Output;
 use crate::policy::Policy;
-use crate::sandbox::{Sandbox, UNMETERED};
+use crate::sandbox::Sandbox;
 use crate::wasi_module::{START, WasiModule};
 use anyhow::Result;
 use wasmtime::InstancePre;
@@ -75,7 +75,7 @@ impl<'m> WasiCommandBuilder<'m> {
     pub fn build(self) -> Result<WasiCommand> {
         let argv: Vec<String> = std::iter::once(self.module.name().to_owned()).chain(self.args).collect();
         let supervisor = self.module.supervisor();
-        let sandbox = Sandbox::new(supervisor, &self.policy, &argv, self.stdin, self.stdout, self.stderr, None)?;
+        let sandbox = Sandbox::new(supervisor, &self.policy, &argv, self.stdin, self.stdout, self.stderr, None, &Default::default())?;
         // Every refusal from here on is the module's own: audit it.
         sandbox.store.data().fs.started();
         Ok(WasiCommand { sandbox, pre: self.module.instance_pre().clone(), ran: false })
@@ -92,18 +92,18 @@ impl WasiCommand {
         if std::mem::replace(&mut self.ran, true) {
             return Err(CellError::Spent("a WASI command runs once".to_owned()));
         }
-        let Sandbox { store, control, limits, metered, .. } = &mut self.sandbox;
+        self.sandbox.refuel().map_err(CellError::Host)?;
+        let Sandbox { store, control, limits, stdout, stderr, .. } = &mut self.sandbox;
         control.start_call(limits.timeout);
-        if *metered {
-            store.set_fuel(limits.fuel.unwrap_or(UNMETERED)).map_err(CellError::Host)?;
-        }
         let outcome = self
             .pre
             .instantiate(&mut *store)
             .and_then(|instance| instance.get_typed_func::<(), ()>(&mut *store, START))
             .and_then(|start| start.call(&mut *store, ()));
+        // Forwarded output is written by the time the run returns, within its deadline.
+        let drained = stdout.drain(control).and_then(|()| stderr.drain(control));
         match outcome {
-            Ok(()) => Ok(()),
+            Ok(()) => drained.map_err(|kind| CellError::Limit(limits.exceeded(kind))),
             Err(err) => match stopped(err, control, limits) {
                 CellError::Exit(0) => Ok(()),
                 error => Err(error),

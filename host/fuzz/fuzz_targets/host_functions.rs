@@ -3,8 +3,9 @@
 //! (its first two bytes give its length) followed by calls of 1 + 9 x 4 bytes each: which
 //! export of hostile.wat, then its nine i32 arguments.
 //!
-//! The host must never panic, hang or crash; traps and errnos are fine. The oracle beyond that:
-//! a canary directory beside the grants stays exactly as it was, so no call wrote outside them.
+//! The host must never panic, hang or crash; traps and errnos are fine. The oracles beyond that:
+//! a canary directory beside the grants stays exactly as it was, so no call wrote outside them,
+//! and no symlink the module made in its read-write grant leads outside it on the host.
 
 #![no_main]
 
@@ -22,6 +23,7 @@ struct World {
     exports: Vec<String>,
     policy: Policy,
     canary: PathBuf,
+    rw: PathBuf,
     _root: tempfile::TempDir,
 }
 
@@ -50,7 +52,8 @@ fn world() -> &'static World {
             .filter(|name| name.starts_with("call_"))
             .map(str::to_owned)
             .collect();
-        World { module, exports, policy, canary: root.path().join("canary"), _root: root }
+        let rw = root.path().join("rw").canonicalize().expect("rw");
+        World { module, exports, policy, canary: root.path().join("canary"), rw, _root: root }
     })
 }
 
@@ -74,4 +77,20 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     assert!(canary_intact(&world.canary), "a host call changed a directory outside every grant");
+    assert!(links_stay_inside(&world.rw, &world.rw), "a symlink made in the grant leads outside it");
 });
+
+/// Whether every symlink below `dir` (but the planted `door`) resolves inside `grant`, or nowhere.
+fn links_stay_inside(dir: &std::path::Path, grant: &std::path::Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return true };
+    entries.filter_map(Result::ok).all(|entry| {
+        let path = entry.path();
+        match entry.file_type() {
+            Ok(kind) if kind.is_symlink() => {
+                path == grant.join("door") || path.canonicalize().map_or(true, |target| target.starts_with(grant))
+            }
+            Ok(kind) if kind.is_dir() => links_stay_inside(&path, grant),
+            _ => true,
+        }
+    })
+}

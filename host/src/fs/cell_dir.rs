@@ -2,7 +2,8 @@
 //! a real directory inside a grant, which keeps that grant's access however it was reached.
 
 use super::grant_file::GrantFile;
-use super::{CellFs, GuestPath, Mount, OpenGuard, Route};
+use super::open::{OpenRequest, Opened, open_below};
+use super::{CellFs, GuestPath, MAX_PATH, Mount, OpenGuard, Route};
 use crate::policy::Access;
 use std::any::Any;
 use std::path::PathBuf;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use wasi_common::dir::{OpenResult, ReaddirCursor, ReaddirEntity};
 use wasi_common::file::{FdFlags, FileType, Filestat, OFlags};
 use wasi_common::snapshots::preview_1::types::Errno;
-use wasi_common::sync::dir::{Dir as SyncDir, OpenResult as SyncOpen};
+use wasi_common::sync::dir::Dir as SyncDir;
 use wasi_common::{Error, SystemTimeSpec, WasiDir};
 
 pub(crate) struct CellDir {
@@ -25,13 +26,14 @@ pub(crate) struct CellDir {
 enum Node {
     /// `/` or a directory above a grant: paths are routed by guest path.
     Virtual,
-    /// A real directory inside `mount`: paths are resolved by cap-std below `dir`.
-    Real { mount: Arc<Mount>, dir: Arc<SyncDir> },
+    /// A real directory inside `mount`: paths are resolved by cap-std below `dir` (wasi-common's
+    /// wrapper of it) or `cap` (the same directory, for opens).
+    Real { mount: Arc<Mount>, dir: Arc<SyncDir>, cap: Arc<cap_std::fs::Dir> },
 }
 
 /// Where an operation's path leads.
 enum Target {
-    Real { mount: Arc<Mount>, dir: Arc<SyncDir>, rel: String, guest: GuestPath, file_grant: bool },
+    Real { mount: Arc<Mount>, dir: Arc<SyncDir>, cap: Arc<cap_std::fs::Dir>, rel: String, guest: GuestPath, file_grant: bool },
     Virtual(GuestPath),
     Outside(GuestPath),
 }
@@ -44,12 +46,17 @@ impl CellDir {
         CellDir { fs, guest, node: Node::Virtual, _open: open }
     }
 
-    fn resolve(&self, rel: &str) -> Target {
-        let guest = self.guest.join(rel);
-        match &self.node {
-            Node::Real { mount, dir } => Target::Real {
+    /// Where `rel`, named relative to this directory, leads. A path longer than [`MAX_PATH`]
+    /// (alone or joined to this directory's) is refused before the host does any work for it.
+    fn resolve(&self, op: &'static str, rel: &str, access: Access) -> Result<Target, Error> {
+        let Some(guest) = self.guest.join_bounded(rel, MAX_PATH) else {
+            return Err(self.fs.too_long(op, &self.guest, rel, access));
+        };
+        Ok(match &self.node {
+            Node::Real { mount, dir, cap } => Target::Real {
                 mount: mount.clone(),
                 dir: dir.clone(),
+                cap: cap.clone(),
                 rel: rel.to_owned(),
                 guest,
                 file_grant: false,
@@ -58,10 +65,11 @@ impl CellDir {
                 Route::Grant { mount, rel: inner } => {
                     // Keep a trailing slash: it means "must be a directory" to the host too.
                     let rel = if rel.ends_with('/') && inner != "." { format!("{inner}/") } else { inner };
-                    Target::Real { dir: mount.dir.clone(), mount, rel, guest, file_grant: false }
+                    Target::Real { dir: mount.dir.clone(), cap: mount.cap.clone(), mount, rel, guest, file_grant: false }
                 }
                 Route::File(mount) => Target::Real {
                     dir: mount.dir.clone(),
+                    cap: mount.cap.clone(),
                     rel: mount.file_name.clone().unwrap_or_default(),
                     mount,
                     guest,
@@ -70,18 +78,18 @@ impl CellDir {
                 Route::Virtual => Target::Virtual(guest),
                 Route::Outside => Target::Outside(guest),
             },
-        }
+        })
     }
 
     /// The target of an operation that needs `access`, or the refusal.
     fn checked(&self, op: &'static str, rel: &str, access: Access) -> Result<Real, Error> {
-        match self.resolve(rel) {
-            Target::Real { mount, dir, rel, guest, file_grant } => {
+        match self.resolve(op, rel, access)? {
+            Target::Real { mount, dir, cap, rel, guest, file_grant } => {
                 if access == WRITE && mount.access == READ {
                     let rule = format!("'{guest}' is in read-only grant {}", mount.guest);
                     return Err(self.fs.deny(op, &guest, access, rule, Errno::Acces));
                 }
-                Ok(Real { mount, dir, rel, guest, file_grant })
+                Ok(Real { mount, dir, cap, rel, guest, file_grant })
             }
             Target::Virtual(guest) => {
                 let rule = format!("'{guest}' is a directory above the grants and cannot be changed");
@@ -113,8 +121,10 @@ impl CellDir {
         err
     }
 
-    fn wrap_dir(&self, mount: Arc<Mount>, dir: SyncDir, guest: GuestPath, open: OpenGuard) -> Box<dyn WasiDir> {
-        Box::new(CellDir { fs: self.fs.clone(), guest, node: Node::Real { mount, dir: Arc::new(dir) }, _open: Some(open) })
+    fn wrap_dir(&self, mount: Arc<Mount>, dir: cap_std::fs::Dir, guest: GuestPath, open: OpenGuard) -> Result<Box<dyn WasiDir>, Error> {
+        let sync = Arc::new(SyncDir::from_cap_std(dir.try_clone()?));
+        let node = Node::Real { mount, dir: sync, cap: Arc::new(dir) };
+        Ok(Box::new(CellDir { fs: self.fs.clone(), guest, node, _open: Some(open) }))
     }
 }
 
@@ -122,6 +132,7 @@ impl CellDir {
 struct Real {
     mount: Arc<Mount>,
     dir: Arc<SyncDir>,
+    cap: Arc<cap_std::fs::Dir>,
     rel: String,
     guest: GuestPath,
     file_grant: bool,
@@ -150,7 +161,16 @@ fn virtual_filestat(path: &GuestPath) -> Filestat {
     }
 }
 
-/// Whether symlink `target`, placed at `link` (relative to the grant's root), stays inside it.
+/// Whether a link a cell makes with `target` can only ever lead below the directory it is in,
+/// wherever it or its directory is later moved or linked: relative, and without `..`. (Judging
+/// `..` by the link's place is not enough: a rename, a hard link, a directory fd whose directory
+/// moved, or an in-grant link on the way all change where `..` leads.)
+fn link_target_descends(target: &str) -> bool {
+    !target.is_empty() && !target.starts_with('/') && target.split('/').all(|part| part != "..")
+}
+
+/// Whether symlink `target`, placed at `link` (relative to the grant's root), stays inside it,
+/// judged by its place: for showing a link found on the host, never for making one.
 fn link_stays_inside(link_in_grant: &[String], target: &str) -> bool {
     if target.starts_with('/') {
         return false;
@@ -189,7 +209,7 @@ impl WasiDir for CellDir {
             || fdflags.contains(FdFlags::APPEND);
         let access = if changes { WRITE } else { READ };
         if !changes {
-            if let Target::Virtual(guest) = self.resolve(path) {
+            if let Target::Virtual(guest) = self.resolve("open", path, access)? {
                 let open = self.fs.open_one(&guest, access)?;
                 return Ok(OpenResult::Dir(Box::new(CellDir::virtual_dir(self.fs.clone(), guest, Some(open)))));
             }
@@ -199,15 +219,20 @@ impl WasiDir for CellDir {
             return Err(self.fs.deny("open", &real.guest, access, rule, Errno::Acces));
         }
         let open = self.fs.open_one(&real.guest, access)?;
-        let opened = real
-            .dir
-            .open_file_(symlink_follow, &real.rel, oflags, read, write, fdflags)
-            .map_err(|e| self.escape("open", &real, access, e))?;
+        // A file grant is exactly one file: its name is never followed elsewhere.
+        let follow = symlink_follow && !real.file_grant;
+        let how = OpenRequest { follow, oflags, read, write, fdflags };
+        let opened = open_below(&real.cap, &real.rel, how).map_err(|e| self.escape("open", &real, access, e))?;
         Ok(match opened {
-            SyncOpen::Dir(dir) => OpenResult::Dir(self.wrap_dir(real.mount, dir, real.guest, open)),
-            SyncOpen::File(file) => {
+            Opened::Dir(dir) => OpenResult::Dir(self.wrap_dir(real.mount, dir, real.guest, open)?),
+            Opened::File(file) => {
                 let grant = real.mount.guest.clone();
+                let file = wasi_common::sync::file::File::from_cap_std(file);
                 OpenResult::File(Box::new(GrantFile::new(file, self.fs.clone(), real.guest, grant, real.mount.access, open)))
+            }
+            Opened::Special => {
+                let rule = format!("'{}' is not a regular file or directory", real.guest);
+                return Err(self.fs.deny("open", &real.guest, access, rule, Errno::Acces));
             }
         })
     }
@@ -244,9 +269,15 @@ impl WasiDir for CellDir {
 
     async fn symlink(&self, old_path: &str, new_path: &str) -> Result<(), Error> {
         let real = self.checked_mutable_entry("symlink", new_path)?;
-        let in_grant = real.place_in_grant();
-        if !link_stays_inside(&in_grant, old_path) {
-            let rule = format!("symlink '{}' -> '{old_path}' would point outside grant {}", real.guest, real.mount.guest);
+        if old_path.len() > MAX_PATH {
+            return Err(self.fs.too_long("symlink", &self.guest, old_path, WRITE));
+        }
+        if !link_target_descends(old_path) {
+            let rule = format!(
+                "symlink '{}' -> '{}' is refused: a link made in a cell must name a path below its own directory (no '..', not absolute)",
+                real.guest,
+                super::shorten(old_path)
+            );
             return Err(self.fs.deny("symlink", &real.guest, WRITE, rule, Errno::Perm));
         }
         real.dir.symlink(old_path, &real.rel).await.map_err(|e| self.escape("symlink", &real, WRITE, e))
@@ -286,7 +317,7 @@ impl WasiDir for CellDir {
     }
 
     async fn get_path_filestat(&self, path: &str, follow_symlinks: bool) -> Result<Filestat, Error> {
-        if let Target::Virtual(guest) = self.resolve(path) {
+        if let Target::Virtual(guest) = self.resolve("stat", path, READ)? {
             return Ok(virtual_filestat(&guest));
         }
         let real = self.checked("stat", path, READ)?;
@@ -328,7 +359,17 @@ impl WasiDir for CellDir {
 
 #[cfg(test)]
 mod tests {
-    use super::link_stays_inside;
+    use super::{link_stays_inside, link_target_descends};
+
+    #[test]
+    fn links_made_in_a_cell_only_descend() {
+        assert!(link_target_descends("b"));
+        assert!(link_target_descends("sub/./c"));
+        assert!(!link_target_descends("../c"));
+        assert!(!link_target_descends("sub/../../c"));
+        assert!(!link_target_descends("/etc/passwd"));
+        assert!(!link_target_descends(""));
+    }
 
     #[test]
     fn symlink_targets_must_stay_inside_the_grant() {

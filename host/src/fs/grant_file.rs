@@ -1,7 +1,7 @@
 //! A file opened from a grant. It counts against the cell's open-files limit while it lives. From
 //! a read-only grant, the host descriptor is already opened for reading only; the wrapper also
 //! refuses what a read-only descriptor would still allow (setting times) and audits every attempt
-//! to change the file.
+//! to change the file. Every write and every growth counts against the cell's disk budget.
 
 use super::{CellFs, GuestPath, OpenGuard};
 use crate::policy::Access;
@@ -37,6 +37,11 @@ impl GrantFile {
     }
 }
 
+/// The bytes a write would write.
+fn total(bufs: &[IoSlice<'_>]) -> u64 {
+    bufs.iter().map(|b| b.len() as u64).sum()
+}
+
 #[wiggle::async_trait]
 impl WasiFile for GrantFile {
     fn as_any(&self) -> &dyn Any {
@@ -68,6 +73,8 @@ impl WasiFile for GrantFile {
     }
     async fn set_filestat_size(&self, size: u64) -> Result<(), Error> {
         self.may_change("set-size")?;
+        let now = self.inner.get_filestat().await?.size;
+        self.fs.charge_disk(&self.guest, size.saturating_sub(now))?;
         self.inner.set_filestat_size(size).await
     }
     async fn advise(&self, offset: u64, len: u64, advice: Advice) -> Result<(), Error> {
@@ -85,10 +92,12 @@ impl WasiFile for GrantFile {
     }
     async fn write_vectored<'a>(&self, bufs: &[IoSlice<'a>]) -> Result<u64, Error> {
         self.may_change("write")?;
+        self.fs.charge_disk(&self.guest, total(bufs))?;
         self.inner.write_vectored(bufs).await
     }
     async fn write_vectored_at<'a>(&self, bufs: &[IoSlice<'a>], offset: u64) -> Result<u64, Error> {
         self.may_change("write")?;
+        self.fs.charge_disk(&self.guest, total(bufs))?;
         self.inner.write_vectored_at(bufs, offset).await
     }
     async fn seek(&self, pos: SeekFrom) -> Result<u64, Error> {

@@ -46,6 +46,21 @@ impl GuestPath {
         GuestPath { parts }
     }
 
+    /// Like [`GuestPath::join`], but `None` when `rel` or the result is longer than `max` bytes:
+    /// a hostile path is refused before the host allocates per component for it.
+    pub fn join_bounded(&self, rel: &str, max: usize) -> Option<GuestPath> {
+        if rel.len() > max {
+            return None;
+        }
+        let joined = self.join(rel);
+        (joined.display_len() <= max).then_some(joined)
+    }
+
+    /// The length of the path as displayed, in bytes.
+    pub fn display_len(&self) -> usize {
+        self.parts.iter().map(|p| p.len() + 1).sum::<usize>().max(1)
+    }
+
     pub fn parts(&self) -> &[String] {
         &self.parts
     }
@@ -90,6 +105,9 @@ mod tests {
         assert_eq!(data.join("/abs").to_string(), "/abs");
         assert!(GuestPath::parse_absolute("rel").is_err());
         assert!(GuestPath::parse_absolute("/a/../b").is_err());
+        assert_eq!(data.join_bounded("x", 12).map(|p| p.to_string()), Some("/data/sub/x".into()));
+        assert_eq!(data.join_bounded("xy", 10), None);
+        assert_eq!(data.join_bounded(&"a/".repeat(5000), 4096), None);
         assert_eq!(data.join("f").relative_to(&GuestPath::parse_absolute("/data")?), Some("sub/f".into()));
         Ok(())
     }

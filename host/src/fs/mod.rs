@@ -14,19 +14,48 @@
 mod cell_dir;
 mod guest_path;
 mod grant_file;
+mod open;
 
 pub use guest_path::GuestPath;
 
 use crate::audit::{AuditEvent, AuditSink};
-use crate::policy::{Access, GrantKind, OpenHook, Policy};
+use crate::limits::Meter;
+use crate::policy::{Access, OpenHook, Policy};
 use anyhow::{Context, Result};
-use cap_std::ambient_authority;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use wasi_common::snapshots::preview_1::types::Errno;
 use wasi_common::{Error, WasiDir};
 
 pub(crate) use cell_dir::CellDir;
+pub(crate) use open::{OpenRequest, Opened, open_below};
+
+/// The longest path a guest may name, in bytes (Linux's `PATH_MAX`). Longer paths are refused
+/// with `ENAMETOOLONG` before the host splits, copies or logs them.
+pub const MAX_PATH: usize = 4096;
+
+/// How much of a guest-chosen string goes into a message or an audit record.
+pub(crate) const SHOWN: usize = 256;
+
+/// How many refusals one cell may send the audit log; past it, one record counts the rest.
+pub const MAX_AUDIT_EVENTS: u64 = 1000;
+
+/// `text`, cut to [`SHOWN`] bytes at a character boundary, marked when cut.
+pub(crate) fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    cut(text, SHOWN)
+}
+
+/// `text`, cut to `max` bytes at a character boundary, marked with its length when cut.
+pub(crate) fn cut(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= max {
+        return text.into();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} bytes)", text.get(..end).unwrap_or_default(), text.len()).into()
+}
 
 /// The guest path of the one preopened directory.
 pub(crate) const ROOT: &str = "/";
@@ -37,8 +66,8 @@ pub(crate) struct Mount {
     pub(crate) access: Access,
     /// For a directory grant, the directory; for a file grant, the file's parent.
     pub(crate) dir: Arc<wasi_common::sync::dir::Dir>,
-    /// The same directory, for the module loader's reads.
-    pub(crate) cap: cap_std::fs::Dir,
+    /// The same directory, for opens and the module loader's reads.
+    pub(crate) cap: Arc<cap_std::fs::Dir>,
     /// For a file grant, the file's name in `dir`.
     pub(crate) file_name: Option<String>,
 }
@@ -58,6 +87,11 @@ pub(crate) struct CellFs {
     /// While the interpreter starts, it probes for files no cell has (`/pyvenv.cfg`, ...);
     /// those refusals are not the applet's and are not audited.
     starting: AtomicBool,
+    /// Bytes written to files: the cell's own budget, then its ancestors'.
+    disk: Vec<Meter>,
+    /// Audit records sent, and those dropped past [`MAX_AUDIT_EVENTS`].
+    audited: AtomicU64,
+    dropped: AtomicU64,
 }
 
 /// Where a guest path leads.
@@ -74,25 +108,19 @@ pub(crate) enum Route {
 
 impl CellFs {
     /// Opens every grant of `policy` for cell `cell`.
-    pub(crate) fn new(cell: u64, policy: &Policy, audit: Option<AuditSink>) -> Result<Arc<CellFs>> {
+    pub(crate) fn new(cell: u64, policy: &Policy, audit: Option<AuditSink>, disk: Vec<Meter>) -> Result<Arc<CellFs>> {
         let mut mounts = Vec::new();
         for grant in policy.grants() {
-            let (dir_path, file_name) = match grant.kind() {
-                GrantKind::Dir => (grant.host(), None),
-                GrantKind::File => (
-                    grant.host().parent().unwrap_or(grant.host()),
-                    grant.host().file_name().map(|n| n.to_string_lossy().into_owned()),
-                ),
-            };
-            let dir = cap_std::fs::Dir::open_ambient_dir(dir_path, ambient_authority())
-                .with_context(|| format!("opening grant {}", grant.guest()))?;
+            // The grant's own handle, not its host path: nothing renamed on the host since the
+            // grant was made can redirect it.
+            let dir = grant.handle().try_clone().with_context(|| format!("opening grant {}", grant.guest()))?;
             let cap = dir.try_clone().with_context(|| format!("opening grant {}", grant.guest()))?;
             mounts.push(Arc::new(Mount {
                 guest: grant.guest().clone(),
                 access: grant.access(),
                 dir: Arc::new(wasi_common::sync::dir::Dir::from_cap_std(dir)),
-                cap,
-                file_name,
+                cap: Arc::new(cap),
+                file_name: grant.file_name().map(str::to_owned),
             }));
         }
         mounts.sort_by_key(|m| std::cmp::Reverse(m.guest.parts().len()));
@@ -103,6 +131,9 @@ impl CellFs {
             audit,
             last_denial: Mutex::new(None),
             starting: AtomicBool::new(true),
+            disk,
+            audited: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
             open_files: Arc::new(AtomicUsize::new(0)),
             max_open_files: policy.limits().open_files as usize,
         }))
@@ -169,6 +200,18 @@ impl CellFs {
         Ok(guard)
     }
 
+    /// Counts `bytes` about to be written to `path` against the cell's disk budget (and its
+    /// ancestors'), or refuses the write with `ENOSPC` if they do not fit.
+    pub(crate) fn charge_disk(&self, path: &GuestPath, bytes: u64) -> Result<(), Error> {
+        if bytes > Meter::least_room(&self.disk) {
+            let cap = self.disk.iter().find(|m| m.room() < bytes).map_or(0, |m| m.cap);
+            let rule = format!("'{path}': the cell's disk write limit of {} is reached", bytesize::ByteSize(cap));
+            return Err(self.deny("write", path, Access::ReadWrite, rule, Errno::Nospc));
+        }
+        Meter::charge(&self.disk, bytes);
+        Ok(())
+    }
+
     /// The interpreter has started: from now on every refusal is the applet's.
     pub(crate) fn started(&self) {
         self.starting.store(false, Ordering::Relaxed);
@@ -182,6 +225,18 @@ impl CellFs {
         self.audit(operation, &path.to_string(), access, &rule);
         *self.last_denial.lock().unwrap_or_else(PoisonError::into_inner) = Some(rule);
         Error::from(errno)
+    }
+
+    /// Refuses a path longer than [`MAX_PATH`] (named relative to `base`) with `ENAMETOOLONG`,
+    /// without joining or copying it whole.
+    pub(crate) fn too_long(&self, operation: &'static str, base: &GuestPath, rel: &str, access: Access) -> Error {
+        let shown = if rel.starts_with('/') { shorten(rel).into_owned() } else { format!("{base}/{}", shorten(rel)) };
+        let rule = format!("'{shown}' is longer than the {MAX_PATH}-byte path limit");
+        if !self.starting.load(Ordering::Relaxed) {
+            self.audit(operation, &shown, access, &rule);
+            *self.last_denial.lock().unwrap_or_else(PoisonError::into_inner) = Some(rule);
+        }
+        Error::from(Errno::Nametoolong)
     }
 
     /// Sends the supervisor an audit event for a refused operation on `subject` (a guest path or
@@ -199,16 +254,35 @@ impl CellFs {
             Access::ReadOnly => "read",
             Access::ReadWrite => "write",
         };
-        let mut event = AuditEvent::now(self.cell, operation, subject.to_owned(), access, rule.to_owned());
-        event.chain = chain;
-        if let Some(sink) = &self.audit {
-            sink(&event);
+        let Some(sink) = &self.audit else { return };
+        if self.audited.fetch_add(1, Ordering::Relaxed) >= MAX_AUDIT_EVENTS {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
         }
+        let mut event = AuditEvent::now(self.cell, operation, shorten(subject).into_owned(), access, cut(rule, 4 * SHOWN).into_owned());
+        event.chain = chain;
+        sink(&event);
+    }
+
+    /// How many audit records this cell had refused so far past [`MAX_AUDIT_EVENTS`].
+    pub(crate) fn audit_dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
     }
 
     /// Takes the last refusal's message (see `padcell.take_denial` in abi.rs).
     pub(crate) fn take_denial(&self) -> Option<String> {
         self.last_denial.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+impl Drop for CellFs {
+    /// A cell that hit its audit cap leaves one record that counts what was dropped.
+    fn drop(&mut self) {
+        let dropped = self.audit_dropped();
+        if let (Some(sink), true) = (&self.audit, dropped > 0) {
+            let rule = format!("{dropped} more refusals were not recorded (a cell records at most {MAX_AUDIT_EVENTS})");
+            sink(&AuditEvent::now(self.cell, "audit", String::new(), "read", rule));
+        }
     }
 }
 

@@ -27,6 +27,13 @@ pub const DEFAULT_ALLOWED: &[&str] = &[
     "unicodedata", "warnings", "weakref", "zlib",
 ];
 
+/// The support modules among [`DEFAULT_ALLOWED`]: those the interpreter's native code imports on
+/// an applet's behalf (a text `open()` imports `locale`). A child cell gets them whenever its
+/// parent has them, whatever modules it asked for, so that its own reads and copies work and its
+/// audit log holds only what the applet itself tried.
+pub const SUPPORT_MODULES: &[&str] =
+    &["_strptime", "abc", "annotationlib", "codecs", "copyreg", "encodings", "io", "locale", "traceback", "warnings"];
+
 /// Allows every module the interpreter has.
 pub const ALL: &str = "*";
 

@@ -6,7 +6,8 @@
 //! cache, because a hostile cell could hand back any bytecode and another cell would run it.
 
 use crate::policy::Policy;
-use crate::cell::Cell;
+use crate::cell::{CallCaps, Cell};
+use crate::nested::Budget;
 use crate::limits::Limits;
 use crate::supervisor::WeakSupervisor;
 use std::collections::{HashMap, VecDeque};
@@ -59,7 +60,10 @@ impl BytecodeCache {
     /// The code for `source` shown as `filename`, from the cache or the compiler cell. `None` if
     /// it does not compile (the cell compiles it itself and raises the `SyntaxError`), or if the
     /// compiler is busy with another cell's module (the cell compiles it itself, uncached).
-    pub(crate) fn get_or_compile(&self, filename: &str, source: &str) -> Option<Arc<[u8]>> {
+    ///
+    /// The compile runs under the asking cell's `budget`: its remaining time, and no more memory
+    /// than it has left (a compiler that already holds more is not used for it).
+    pub(crate) fn get_or_compile(&self, filename: &str, source: &str, budget: Budget) -> Option<Arc<[u8]>> {
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"padcell bytecode\0");
         hasher.update(&(filename.len() as u64).to_le_bytes());
@@ -74,6 +78,10 @@ impl BytecodeCache {
             *compiler = self.make_compiler();
         }
         let cell = compiler.as_mut()?;
+        if !cell.cap_memory(budget.memory) {
+            return None;
+        }
+        cell.set_caps(CallCaps { fuel: None, time: budget.time });
         let code: Arc<[u8]> = match cell.compile(filename, source) {
             Ok(code) => code.into(),
             Err(_) => {

@@ -4,7 +4,8 @@
 use super::name::module_parts;
 use super::{AllowList, BytecodeCache, ModulePolicy, ModuleRoot};
 use crate::abi::{Answer, Ask, MAX_MODULE_SOURCE, Value};
-use crate::fs::{CellFs, Mount, Route};
+use crate::nested::Budget;
+use crate::fs::{CellFs, Mount, OpenRequest, Opened, Route, open_below};
 use crate::policy::{Access, PolicyError};
 use anyhow::Result;
 use cap_std::ambient_authority;
@@ -65,7 +66,8 @@ impl ModuleLoader {
     }
 
     /// Answers one question from the guest.
-    pub(crate) fn answer(&self, what: Ask, question: &Value) -> Answer {
+    /// `budget` is what the asking cell has left, for compiling the module on its behalf.
+    pub(crate) fn answer(&self, what: Ask, question: &Value, budget: Budget) -> Answer {
         let name = match question {
             Value::Str(name) => name.as_str(),
             _ if what == Ask::Names => return Answer::Value(self.names.clone()),
@@ -76,7 +78,7 @@ impl ModuleLoader {
         };
         match what {
             Ask::Import => self.check_import(name, parts[0]),
-            Ask::FindModule => self.find_module(name, &parts),
+            Ask::FindModule => self.find_module(name, &parts, budget),
             _ => Answer::Value(self.names.clone()),
         }
     }
@@ -98,7 +100,7 @@ impl ModuleLoader {
         )
     }
 
-    fn find_module(&self, name: &str, parts: &[&str]) -> Answer {
+    fn find_module(&self, name: &str, parts: &[&str], budget: Budget) -> Answer {
         if self.allow_list.is_denied(parts[0]) {
             return self.refuse(name, format!("import of '{}' refused: the cell's policy denies module '{}'", parts[0], parts[0]));
         }
@@ -111,7 +113,7 @@ impl ModuleLoader {
             .find(|(rel, _)| root.is_file(rel))
             .map(|(rel, package)| Found { root, rel, package });
         match found {
-            Some(found) => self.load(name, &found),
+            Some(found) => self.load(name, &found, budget),
             None => Answer::Value(Value::None),
         }
     }
@@ -122,7 +124,7 @@ impl ModuleLoader {
         self.roots.iter().find(|root| root.is_file(&format!("{top}/__init__.py")) || root.is_file(&format!("{top}.py")))
     }
 
-    fn load(&self, name: &str, found: &Found<'_>) -> Answer {
+    fn load(&self, name: &str, found: &Found<'_>, budget: Budget) -> Answer {
         let filename = format!("{}/{}", found.root.shown(), found.rel);
         if let OpenRoot::Guest { .. } = found.root {
             let path = crate::fs::GuestPath::parse_absolute(&filename);
@@ -136,7 +138,7 @@ impl ModuleLoader {
             Ok(source) => source,
             Err(why) => return self.refuse(name, format!("cannot import '{name}' from {filename}: {why}")),
         };
-        let code = self.bytecode.as_ref().and_then(|cache| cache.get_or_compile(&filename, &source));
+        let code = self.bytecode.as_ref().and_then(|cache| cache.get_or_compile(&filename, &source, budget));
         let entry = |key: &str, value: Value| (Value::Str(key.to_owned()), value);
         Answer::Value(Value::Dict(vec![
             entry("filename", Value::Str(filename)),
@@ -173,14 +175,23 @@ impl OpenRoot {
 
     /// Reads a module's source: UTF-8, at most [`MAX_MODULE_SOURCE`] bytes.
     fn read(&self, rel: &str) -> Result<String, String> {
-        let file = match self {
-            OpenRoot::Guest { mount, rel: base, .. } => mount.cap.open(format!("{base}/{rel}")),
-            OpenRoot::Loader { dir, .. } => dir.open(rel),
+        // Opened without blocking, and only if it is a regular file: a FIFO named like a module
+        // must not hold the host.
+        let opened = match self {
+            OpenRoot::Guest { mount, rel: base, .. } => open_below(&mount.cap, &format!("{base}/{rel}"), OpenRequest::READ),
+            OpenRoot::Loader { dir, .. } => open_below(dir, rel, OpenRequest::READ),
             OpenRoot::Remote { remote, .. } => return remote.fetch(rel)?.ok_or_else(|| "the codebase has no such file".to_owned()),
         };
+        let file = match opened {
+            Ok(Opened::File(file)) => file,
+            Ok(_) => return Err("it is not a regular file".to_owned()),
+            Err(e) => {
+                let errno: Option<&wasi_common::snapshots::preview_1::types::Errno> = e.downcast_ref();
+                return Err(errno.map_or_else(|| "it cannot be read".to_owned(), |errno| format!("{errno:?}").to_lowercase()));
+            }
+        };
         let mut bytes = Vec::new();
-        file.and_then(|f| f.take(MAX_MODULE_SOURCE as u64 + 1).read_to_end(&mut bytes))
-            .map_err(|e| e.kind().to_string())?;
+        file.take(MAX_MODULE_SOURCE as u64 + 1).read_to_end(&mut bytes).map_err(|e| e.kind().to_string())?;
         if bytes.len() > MAX_MODULE_SOURCE {
             return Err(format!("the source is larger than the {} MiB limit", MAX_MODULE_SOURCE >> 20));
         }

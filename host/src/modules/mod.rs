@@ -13,7 +13,7 @@ mod names;
 mod remote;
 mod root;
 
-pub use allow_list::{ALL, AllowList, DEFAULT_ALLOWED};
+pub use allow_list::{ALL, AllowList, DEFAULT_ALLOWED, SUPPORT_MODULES};
 pub(crate) use bytecode_cache::BytecodeCache;
 pub(crate) use loader::ModuleLoader;
 pub use names::{DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, RestrictedNames};

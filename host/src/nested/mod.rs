@@ -9,6 +9,7 @@ use crate::abi::{Answer, Value};
 use crate::cell::{CallCaps, Cell};
 use crate::error::CellError;
 use crate::fs::CellFs;
+use crate::limits::Meters;
 use crate::policy::{Access, Policy};
 use crate::supervisor::WeakSupervisor;
 use std::collections::BTreeMap;
@@ -29,12 +30,14 @@ pub(crate) struct ChildCells {
     chain: Vec<u64>,
     children: BTreeMap<i64, Cell>,
     next: i64,
+    /// This cell's byte budgets (its own, then its ancestors'), which its children charge too.
+    meters: Meters,
 }
 
 impl ChildCells {
     /// The children of cell `id`, which runs under `policy`.
-    pub(crate) fn new(supervisor: WeakSupervisor, fs: Arc<CellFs>, policy: Policy, id: u64) -> ChildCells {
-        ChildCells { supervisor, fs, policy, chain: vec![id], children: BTreeMap::new(), next: 1 }
+    pub(crate) fn new(supervisor: WeakSupervisor, fs: Arc<CellFs>, policy: Policy, id: u64, meters: Meters) -> ChildCells {
+        ChildCells { supervisor, fs, policy, chain: vec![id], children: BTreeMap::new(), next: 1, meters }
     }
 
     /// The memory this cell's open children may use between them.
@@ -73,7 +76,7 @@ impl ChildCells {
         let Some(supervisor) = self.supervisor.upgrade() else {
             return Answer::Refused("the supervisor is gone".to_owned());
         };
-        match supervisor.cell().policy(policy).parent_chain(self.chain.clone()).build() {
+        match supervisor.cell().policy(policy).parent_chain(self.chain.clone()).ancestors(self.meters.clone()).build() {
             Ok(cell) => {
                 let handle = self.next;
                 self.next += 1;

@@ -6,8 +6,8 @@
 use crate::abi::Value;
 use crate::fs::GuestPath;
 use crate::limits::Limits;
-use crate::modules::{AllowList, ModulePolicy};
-use crate::policy::{Access, Grant, GrantKind, Policy};
+use crate::modules::{AllowList, ModulePolicy, SUPPORT_MODULES};
+use crate::policy::{Access, GrantKind, Policy};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -20,7 +20,7 @@ pub(crate) struct Budget {
     pub(crate) memory: u64,
 }
 
-const KEYS: &[&str] = &["dirs", "files", "modules", "roots", "objects", "fuel", "timeout", "memory", "output"];
+const KEYS: &[&str] = &["dirs", "files", "modules", "roots", "objects", "fuel", "timeout", "memory", "output", "disk"];
 
 /// The child's policy, or the rule its request breaks.
 pub(crate) fn child_policy(parent: &Policy, budget: Budget, request: &Value) -> Result<Policy, String> {
@@ -30,6 +30,9 @@ pub(crate) fn child_policy(parent: &Policy, budget: Budget, request: &Value) -> 
     let mut modules = ModulePolicy { allow_list: AllowList::empty(), roots: Vec::new(), names: parent.modules().names.clone() };
     for denied in parent.modules().allow_list.denied() {
         modules = modules.deny(denied).map_err(|e| e.0)?;
+    }
+    for support in SUPPORT_MODULES.iter().filter(|m| parent.modules().allow_list.is_allowed(m)) {
+        modules = modules.allow(support).map_err(|e| e.0)?;
     }
     for (key, value) in pairs {
         let Value::Str(key) = key else { return Err("cell request keys are str".to_owned()) };
@@ -69,6 +72,7 @@ pub(crate) fn child_policy(parent: &Policy, budget: Budget, request: &Value) -> 
             }
             "memory" => limits.memory = at_most("memory", int(value, "memory")?, Some(budget.memory))?,
             "output" => limits.output = at_most("output", int(value, "output")?, Some(parent.limits().output))?,
+            "disk" => limits.disk = at_most("disk", int(value, "disk")?, Some(parent.limits().disk))?,
             other => return Err(format!("unknown cell option {other:?} (expected one of: {})", KEYS.join(", "))),
         }
     }
@@ -96,24 +100,16 @@ fn grant_all(parent: &Policy, mut child: Policy, value: &Value, kind: GrantKind)
         else {
             return Err(format!("'{guest}' is not inside any grant of the parent cell"));
         };
-        if outer.kind() == GrantKind::File && &guest != outer.guest() {
-            return Err(format!("'{guest}' is not inside any grant of the parent cell"));
-        }
         if access > outer.access() {
             return Err(format!("'{guest}' cannot be {access}: the parent's grant {} is {}", outer.guest(), outer.access()));
         }
+        // Opened below the parent's own handle: no link or rename can lead it out, and every
+        // refusal reads the same, so it tells nothing about the host.
         let rel = guest.relative_to(outer.guest()).unwrap_or_default();
-        let host = if rel.is_empty() { outer.host().to_path_buf() } else { outer.host().join(rel) };
-        // Resolved now, symlinks included: the child's grant must stay inside the parent's.
-        let resolved = std::fs::canonicalize(&host).map_err(|_| format!("'{guest}' does not exist in the parent's grant"))?;
-        if !resolved.starts_with(outer.host()) {
-            return Err(format!("'{guest}' leads outside the parent's grant {}", outer.guest()));
-        }
-        let grant = match kind {
-            GrantKind::Dir => Grant::dir(&resolved, path, access),
-            GrantKind::File => Grant::file(&resolved, path, access),
-        }
-        .map_err(|_| format!("'{guest}' cannot be granted as a {}", if kind == GrantKind::Dir { "directory" } else { "file" }))?;
+        let what = if kind == GrantKind::Dir { "directory" } else { "file" };
+        let Some(grant) = outer.below(&rel, guest.clone(), kind, access) else {
+            return Err(format!("'{guest}' is not a {what} inside the parent's grant {}", outer.guest()));
+        };
         child = child.grant(grant).map_err(|e| e.0)?;
     }
     Ok(child)

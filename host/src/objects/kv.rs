@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// The longest key, in bytes.
 const MAX_KEY: usize = 1024;
-/// The most bytes the store's file may hold.
+/// The most bytes the store's file may hold. Nothing bigger is ever built in memory: the store is
+/// serialized into a writer that stops at this many bytes.
 const MAX_STORE: usize = 16 << 20;
 
 struct Kv {
@@ -60,6 +61,11 @@ impl Kv {
         };
         let key = key_of(key)?.to_owned();
         let value = to_json(value)?;
+        // The value alone, written compactly, must fit: counted, not kept, and refused before the
+        // store is touched.
+        if serialized(&value, Form::Compact, Keep::Count).is_none() {
+            return Err(too_large());
+        }
         let mut data = self.lock();
         let previous = data.insert(key.clone(), value);
         if let Err(e) = self.save(&data) {
@@ -95,12 +101,13 @@ impl Kv {
         Ok(Value::List(self.lock().keys().cloned().map(Value::Str).collect()))
     }
 
-    /// Writes the whole store to a temporary file and renames it over the old one.
+    /// Writes the whole store to a temporary file and renames it over the old one: pretty-printed
+    /// if that fits in [`MAX_STORE`], else compact (pretty-printing indents every line by two
+    /// spaces a level, so deeply nested values take many times their compact size), else refused.
     fn save(&self, data: &Map<String, Json>) -> Result<(), ObjectError> {
-        let text = serde_json::to_string_pretty(data).map_err(|e| ObjectError::Failed(e.to_string()))?;
-        if text.len() > MAX_STORE {
-            return Err(ObjectError::Value(format!("the store would exceed {} MiB", MAX_STORE >> 20)));
-        }
+        let text = serialized(data, Form::Pretty, Keep::Bytes)
+            .or_else(|| serialized(data, Form::Compact, Keep::Bytes))
+            .ok_or_else(too_large)?;
         let temp = format!(".{}.padcell-tmp", self.file);
         let failed = |_| ObjectError::Failed("the store could not be saved".to_owned());
         self.dir.write(&temp, text).map_err(failed)?;
@@ -109,6 +116,58 @@ impl Kv {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Map<String, Json>> {
         self.data.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn too_large() -> ObjectError {
+    ObjectError::Value(format!("the store would exceed {} MiB", MAX_STORE >> 20))
+}
+
+#[derive(Clone, Copy)]
+enum Form {
+    Pretty,
+    Compact,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Bytes,
+    Count,
+}
+
+/// `data` as JSON text, if it takes at most [`MAX_STORE`] bytes; serializing stops as soon as it
+/// takes more. With `Keep::Count` the bytes are only counted (and come back empty).
+fn serialized<T: serde::Serialize + ?Sized>(data: &T, form: Form, keep: Keep) -> Option<Vec<u8>> {
+    let mut out = Capped { bytes: Vec::new(), written: 0, keep };
+    let done = match form {
+        Form::Pretty => serde_json::to_writer_pretty(&mut out, data),
+        Form::Compact => serde_json::to_writer(&mut out, data),
+    };
+    done.ok().map(|()| out.bytes)
+}
+
+/// A writer that takes at most [`MAX_STORE`] bytes and fails on the write that would pass them,
+/// so a serializer writing into it stops there.
+struct Capped {
+    bytes: Vec<u8>,
+    written: usize,
+    keep: Keep,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if buf.len() > MAX_STORE - self.written {
+            return Err(std::io::Error::other("past the store's size limit"));
+        }
+        self.written += buf.len();
+        if self.keep == Keep::Bytes {
+            self.bytes.extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -47,10 +47,27 @@ pub(crate) struct Failure {
     pub(crate) host_detail: Option<String>,
 }
 
+/// The most chars of an exception's type name a note keeps: the applet names its classes, and
+/// `type('E' * (1 << 20), (Exception,), {})` is a class too.
+const MAX_TYPE_NAME: usize = 128;
+/// The most chars a note has. It goes into the page twice (an attribute and a comment), into the
+/// page's report and onto `padcell page`'s stderr.
+const MAX_NOTE: usize = 1000;
+
 impl From<String> for Failure {
+    /// Every note the page shows is made here (or is a fixed text), so every note is bounded.
     fn from(note: String) -> Failure {
-        Failure { note, host_detail: None }
+        Failure { note: cut(&note, MAX_NOTE), host_detail: None }
     }
+}
+
+/// `text` cut to at most `max_chars` chars, the last an ellipsis where it was cut.
+fn cut(text: &str, max_chars: usize) -> String {
+    if text.char_indices().nth(max_chars).is_none() {
+        return text.to_owned();
+    }
+    let keep = text.char_indices().nth(max_chars.saturating_sub(1)).map_or(0, |(at, _)| at);
+    format!("{}\u{2026}", &text[..keep])
 }
 
 /// Runs the applet `tag` names, on a page in `page_dir`, and returns the safe HTML it rendered.
@@ -79,8 +96,9 @@ pub(crate) fn run(supervisor: &Supervisor, options: &PageOptions, tag: &AppletTa
 fn failure(err: &CellError) -> Failure {
     let note = match err {
         CellError::Exception(exc) => {
+            let type_name = cut(&exc.type_name, MAX_TYPE_NAME);
             let message: String = exc.message.lines().next().unwrap_or("").chars().take(200).collect();
-            if message.is_empty() { exc.type_name.clone() } else { format!("{}: {message}", exc.type_name) }
+            if message.is_empty() { type_name } else { format!("{type_name}: {message}") }
         }
         CellError::Exit(code) => format!("the applet exited with status {code}"),
         CellError::Limit(limit) => format!("the applet's {limit}"),
@@ -90,4 +108,21 @@ fn failure(err: &CellError) -> Failure {
         }
     };
     Failure::from(note)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_and_type_names_are_cut_at_a_char_boundary() {
+        assert_eq!(cut("short", 10), "short");
+        assert_eq!(cut("exactly10!", 10), "exactly10!");
+        assert_eq!(cut("ééééé", 3), "éé\u{2026}");
+        let huge = "É".repeat(1 << 20);
+        assert_eq!(Failure::from(huge.clone()).note.chars().count(), MAX_NOTE);
+        let exc = crate::error::PythonException { type_name: huge, message: "x".to_owned(), traceback: String::new() };
+        let note = failure(&CellError::Exception(exc)).note;
+        assert_eq!(note, format!("{}\u{2026}: x", "É".repeat(MAX_TYPE_NAME - 1)));
+    }
 }

@@ -7,6 +7,7 @@
 
 mod applet;
 mod codebase;
+mod markup_bound;
 mod slot;
 mod svg;
 mod tags;

@@ -1,9 +1,10 @@
 //! The `page` host object an applet renders through: its slot in the page. Whatever the applet
 //! gives is made safe by the host before it joins the page: text is escaped, HTML goes through
 //! ammonia's sanitizer (no script, no event handlers, no `javascript:` URLs), and SVG is drawn
-//! by the host from plain data (see `svg`).
+//! by the host from plain data (see `svg`). Before the sanitizer runs, the markup is bounded (see
+//! `markup_bound`): no larger than the slot, and nested and tagged so that parsing it stays linear.
 
-use super::svg;
+use super::{markup_bound, svg};
 use crate::abi::Value;
 use crate::objects::{HostObject, ObjectError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,7 +33,11 @@ impl Slot {
         let (text, html, picture, clear) = (self.clone(), self.clone(), self.clone(), self.clone());
         HostObject::new(PAGE_OBJECT)
             .method("text", move |args| text.append(&html_escape::encode_text(one_str(args, "text")?)))
-            .method("html", move |args| html.append(&sanitize(one_str(args, "html")?)))
+            .method("html", move |args| {
+                let markup = one_str(args, "html")?;
+                html.bound(markup)?;
+                html.append(&sanitize(markup))
+            })
             .method("svg", move |args| match args {
                 [width, height, shapes] => picture.append(&svg::picture(width, height, shapes)?),
                 _ => Err(ObjectError::Type(format!("svg() takes width, height and a list of shapes ({} given)", args.len()))),
@@ -47,6 +52,15 @@ impl Slot {
     /// What the applet rendered.
     pub(crate) fn take(&self) -> String {
         std::mem::take(&mut *self.lock())
+    }
+
+    /// Refuses markup before the sanitizer sees it: more than the whole slot holds, or markup
+    /// whose parsing would take more than linear time (see `markup_bound`).
+    fn bound(&self, markup: &str) -> Result<(), ObjectError> {
+        if markup.len() > self.max_bytes {
+            return Err(ObjectError::Value(format!("html() takes at most {} bytes of markup, what the slot holds", self.max_bytes)));
+        }
+        markup_bound::check(markup).map_err(|why| ObjectError::Value(format!("html() refused the markup: {why}")))
     }
 
     fn append(&self, safe: &str) -> Result<Value, ObjectError> {
