@@ -367,9 +367,9 @@ impl Cell {
             }
             (Some(Status::Exception), Some(Reply::Exception(mut e))) => {
                 // Whoever prints the traceback prints the cell's output: it gets what is left
-                // of the output limit (its last lines, where the exception is), and uses it up.
+                // of the output limit (its start and its end), and uses it up.
                 let room = usize::try_from(Meter::least_room(&self.meters)).unwrap_or(usize::MAX);
-                e.traceback = keep_tail(&e.traceback, room.max(MIN_TRACEBACK));
+                e.traceback = keep_ends(&e.traceback, room.max(MIN_TRACEBACK));
                 e.message = crate::fs::cut(&e.message, room.max(MIN_TRACEBACK)).into_owned();
                 e.type_name = crate::fs::cut(&e.type_name, crate::fs::SHOWN).into_owned();
                 Meter::charge(&self.meters, e.traceback.len() as u64);
@@ -407,14 +407,20 @@ impl Cell {
 /// The least of a traceback any caller gets, even past the output limit: its last line or so.
 const MIN_TRACEBACK: usize = 512;
 
-/// The last `max` bytes of `text` (at a character boundary), marked when cut.
-fn keep_tail(text: &str, max: usize) -> String {
+/// `text` cut to about `max` bytes: its start (where the traceback begins) and its end (where the
+/// exception is named) kept, marked where cut.
+fn keep_ends(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_owned();
     }
-    let mut start = text.len() - max;
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    format!("[padcell: {} bytes of traceback cut at the output limit]\n{}", start, text.get(start..).unwrap_or_default())
+    let floor = |mut i: usize| {
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let head = floor(max / 2);
+    let tail = floor(text.len() - max / 2);
+    let cut = tail - head;
+    format!("{}\n[padcell: {cut} bytes of traceback cut at the output limit]\n{}", &text[..head], &text[tail..])
 }

@@ -11,6 +11,7 @@
 use crate::limits::{CellControl, LimitKind, LimitTrap, Meter, TICK};
 use std::any::Any;
 use std::io::{self, IoSlice, Write};
+use std::os::fd::AsFd;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,14 +28,17 @@ pub enum Output {
 }
 
 impl Output {
-    /// Forward to this process's own stdout.
+    /// Forward to this process's own stdout, through a descriptor of its own: the writing
+    /// thread must never hold `std::io::stdout`'s lock, which the process needs to exit.
     pub fn host_stdout() -> Output {
-        Output::Forward(Box::new(io::stdout()))
+        let own = io::stdout().as_fd().try_clone_to_owned();
+        Output::Forward(own.map_or_else(|_| Box::new(io::stdout()) as Box<dyn Write + Send + Sync>, |fd| Box::new(std::fs::File::from(fd))))
     }
 
-    /// Forward to this process's own stderr.
+    /// Forward to this process's own stderr, as [`Output::host_stdout`] does.
     pub fn host_stderr() -> Output {
-        Output::Forward(Box::new(io::stderr()))
+        let own = io::stderr().as_fd().try_clone_to_owned();
+        Output::Forward(own.map_or_else(|_| Box::new(io::stderr()) as Box<dyn Write + Send + Sync>, |fd| Box::new(std::fs::File::from(fd))))
     }
 }
 

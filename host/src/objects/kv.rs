@@ -14,6 +14,9 @@ const MAX_KEY: usize = 1024;
 /// The most bytes the store's file may hold. Nothing bigger is ever built in memory: the store is
 /// serialized into a writer that stops at this many bytes.
 const MAX_STORE: usize = 16 << 20;
+/// A store whose compact form is smaller than this is written pretty-printed, for people to read;
+/// a bigger one stays compact, so each `set` costs the host one pass over it.
+const PRETTY_BELOW: usize = 1 << 20;
 
 struct Kv {
     dir: cap_std::fs::Dir,
@@ -101,13 +104,14 @@ impl Kv {
         Ok(Value::List(self.lock().keys().cloned().map(Value::Str).collect()))
     }
 
-    /// Writes the whole store to a temporary file and renames it over the old one: pretty-printed
-    /// if that fits in [`MAX_STORE`], else compact (pretty-printing indents every line by two
-    /// spaces a level, so deeply nested values take many times their compact size), else refused.
+    /// Writes the whole store to a temporary file and renames it over the old one: compact, and
+    /// pretty-printed when that is small ([`PRETTY_BELOW`]) and the pretty form fits in
+    /// [`MAX_STORE`] (pretty-printing indents every line by two spaces a level, so deeply nested
+    /// values take many times their compact size); refused past [`MAX_STORE`].
     fn save(&self, data: &Map<String, Json>) -> Result<(), ObjectError> {
-        let text = serialized(data, Form::Pretty, Keep::Bytes)
-            .or_else(|| serialized(data, Form::Compact, Keep::Bytes))
-            .ok_or_else(too_large)?;
+        let compact = serialized(data, Form::Compact, Keep::Bytes).ok_or_else(too_large)?;
+        let pretty = (compact.len() < PRETTY_BELOW).then(|| serialized(data, Form::Pretty, Keep::Bytes)).flatten();
+        let text = pretty.unwrap_or(compact);
         let temp = format!(".{}.padcell-tmp", self.file);
         let failed = |_| ObjectError::Failed("the store could not be saved".to_owned());
         self.dir.write(&temp, text).map_err(failed)?;
