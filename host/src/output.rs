@@ -101,13 +101,17 @@ impl OutputStream {
 
     /// Appends or queues `bytes`, waiting in ticks while a forwarded stream's queue is full.
     fn write(&self, bytes: &[u8], control: &CellControl) -> Result<(), Error> {
+        if let Sink::Buffer(b) = &mut *self.lock() {
+            b.extend_from_slice(bytes);
+            return Ok(());
+        }
         for chunk in bytes.chunks(CHUNK) {
             let mut pending = chunk.to_vec();
             loop {
                 let sent = match &mut *self.lock() {
                     Sink::Buffer(b) => {
                         b.extend_from_slice(&pending);
-                        return Ok(());
+                        None
                     }
                     Sink::Forward(tx) => {
                         self.in_flight.fetch_add(1, Ordering::AcqRel);
