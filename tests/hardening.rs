@@ -361,3 +361,19 @@ fn writes_past_the_disk_limit_raise_enospc_and_the_cell_goes_on() {
     assert!(audit.contains("'/out/big': the cell's disk write limit of 1.0 MiB is reached"), "{audit}");
     assert!(std::fs::metadata(dir.path().join("big")).unwrap().len() <= 1 << 20);
 }
+
+// 14. What the interpreter's native code needs is there, whatever the policy hides: an applet
+// gets an exception, never a trap.
+#[test]
+fn asyncio_and_socketpair_raise_instead_of_trapping() {
+    for code in ["import asyncio\nasyncio.new_event_loop()", "import socket\nsocket.socketpair()"] {
+        for deny in [&[][..], &["--deny-sys", "unraisablehook"][..]] {
+            let mut args = vec!["run", "--allow-module", "*"];
+            args.extend_from_slice(deny);
+            args.extend(["-c", code]);
+            let run = measure(&args);
+            assert_eq!(run.code, 1, "{code}: {run:?}");
+            assert!(run.stderr.contains("Error") && !run.stderr.contains("trapped"), "{code}: {run:?}");
+        }
+    }
+}
