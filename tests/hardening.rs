@@ -377,3 +377,23 @@ fn asyncio_and_socketpair_raise_instead_of_trapping() {
         }
     }
 }
+
+// 9. Cancellation reaches every host call made for the cell: a child it runs stops with it.
+#[test]
+fn cancelling_a_parent_stops_the_child_it_is_running() {
+    let mut parent = supervisor().cell().build().unwrap();
+    parent.exec("import padcell\nchild = padcell.Cell()").unwrap();
+    let cancel = parent.cancel_handle();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        cancel.cancel();
+    });
+    let start = Instant::now();
+    let outcome = parent.exec("child.exec('while True: pass')");
+    canceller.join().unwrap();
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    match outcome {
+        Err(padcell::CellError::Limit(limit)) => assert_eq!(limit.kind, padcell::LimitKind::Cancelled),
+        other => panic!("{other:?}"),
+    }
+}

@@ -73,11 +73,13 @@ struct Recipe {
     ancestors: Meters,
 }
 
-/// What a parent cell has left to give a child's call: the child draws its fuel and time from it.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a parent cell has left to give a child's call: the child draws its fuel and time from it,
+/// and stops when the caller is cancelled or out of time.
+#[derive(Clone, Default)]
 pub(crate) struct CallCaps {
     pub(crate) fuel: Option<u64>,
     pub(crate) time: Option<std::time::Duration>,
+    pub(crate) caller: Option<Arc<CellControl>>,
 }
 
 impl<'s> CellBuilder<'s> {
@@ -335,6 +337,7 @@ impl Cell {
         self.store.data_mut().reply = None;
         let timeout = self.caps.time.map_or(self.limits.timeout, |cap| cap.min(self.limits.timeout));
         self.control.start_call(timeout);
+        self.control.set_caller(self.caps.caller.clone());
         if let Some(fuel) = self.next_call_fuel() {
             self.store.set_fuel(fuel).map_err(CellError::Host)?;
         }

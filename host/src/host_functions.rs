@@ -35,9 +35,10 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
             }
             abi::Ask::CellOp => {
                 let budget = budget(&mut caller);
+                let fuel = budget.fuel;
                 let (answer, used) = caller.data_mut().children.operate(&question, budget);
                 // The child's fuel was the parent's.
-                if let Some(left) = budget.fuel {
+                if let Some(left) = fuel {
                     caller.set_fuel(left.saturating_sub(used))?;
                 }
                 answer
@@ -66,7 +67,8 @@ fn budget(caller: &mut Caller<'_, CellState>) -> crate::nested::Budget {
     };
     let children = &caller.data().children;
     let memory = children.memory_limit().saturating_sub(used).saturating_sub(children.children_memory());
-    crate::nested::Budget { fuel, time: caller.data().control.remaining(), memory }
+    let control = caller.data().control.clone();
+    crate::nested::Budget { fuel, time: control.remaining(), memory, caller: Some(control) }
 }
 
 /// `padcell.answer(ptr, cap) -> len`: writes the pending answer to `ptr`; -1 if there is none

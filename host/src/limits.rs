@@ -212,6 +212,9 @@ pub(crate) struct CellControl {
     tripped: Mutex<Option<LimitKind>>,
     /// Set when the resource limiter refused memory: a trap that follows is the memory limit.
     pub(crate) memory_refused: AtomicBool,
+    /// The cell whose call this one runs for (a nested cell's parent, or the cell the compiler
+    /// compiles for): its cancellation and deadline stop this one too.
+    caller: Mutex<Option<std::sync::Arc<CellControl>>>,
 }
 
 /// The trap a host-side limit raises inside the guest.
@@ -223,6 +226,11 @@ impl CellControl {
     pub(crate) fn start_call(&self, timeout: Duration) {
         *self.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now().checked_add(timeout);
         self.memory_refused.store(false, Ordering::Relaxed);
+    }
+
+    /// Links the next calls to `caller`'s cancellation and deadline (`None`: none).
+    pub(crate) fn set_caller(&self, caller: Option<std::sync::Arc<CellControl>>) {
+        *self.caller.lock().unwrap_or_else(|e| e.into_inner()) = caller;
     }
 
     pub(crate) fn cancel(&self) {
@@ -244,7 +252,11 @@ impl CellControl {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(self.trip(LimitKind::Time));
         }
-        Ok(())
+        let caller = self.caller.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        match caller {
+            Some(caller) => caller.check().map_err(|kind| self.trip(kind)),
+            None => Ok(()),
+        }
     }
 
     /// Records that `kind` stopped the cell, and returns it.

@@ -81,7 +81,7 @@ impl BytecodeCache {
         if !cell.cap_memory(budget.memory) {
             return None;
         }
-        cell.set_caps(CallCaps { fuel: None, time: budget.time });
+        cell.set_caps(CallCaps { fuel: None, time: budget.time, caller: budget.caller });
         let code: Arc<[u8]> = match cell.compile(filename, source) {
             Ok(code) => code.into(),
             Err(_) => {

@@ -69,7 +69,7 @@ impl ChildCells {
         if self.children.len() >= MAX_CHILDREN {
             return self.refuse("count", format!("a cell holds at most {MAX_CHILDREN} child cells at once"));
         }
-        let policy = match subset::child_policy(&self.policy, budget, request) {
+        let policy = match subset::child_policy(&self.policy, &budget, request) {
             Ok(policy) => policy,
             Err(rule) => return self.refuse("policy", rule),
         };
@@ -102,7 +102,7 @@ impl ChildCells {
             Some(Value::Str(s)) => Some(s.as_str()),
             _ => None,
         };
-        cell.set_caps(CallCaps { fuel: budget.fuel, time: budget.time });
+        cell.set_caps(CallCaps { fuel: budget.fuel, time: budget.time, caller: budget.caller });
         let before = cell.next_call_fuel();
         let outcome = match (op.as_str(), text(2)) {
             ("exec", Some(code)) => cell.exec(code).map(|()| Value::None),

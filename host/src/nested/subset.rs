@@ -9,21 +9,25 @@ use crate::limits::Limits;
 use crate::modules::{AllowList, ModulePolicy, SUPPORT_MODULES};
 use crate::policy::{Access, GrantKind, Policy};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
+use crate::limits::CellControl;
 
 /// What the parent has left for the child: its fuel (when metered with a limit), its time, and
-/// its memory (its limit, less what it uses and what its other children may use).
-#[derive(Clone, Copy, Debug)]
+/// its memory (its limit, less what it uses and what its other children may use); and the
+/// parent's own control, so its deadline and its cancellation reach the work done for it.
+#[derive(Clone)]
 pub(crate) struct Budget {
     pub(crate) fuel: Option<u64>,
     pub(crate) time: Option<Duration>,
     pub(crate) memory: u64,
+    pub(crate) caller: Option<Arc<CellControl>>,
 }
 
 const KEYS: &[&str] = &["dirs", "files", "modules", "roots", "objects", "fuel", "timeout", "memory", "output", "disk"];
 
 /// The child's policy, or the rule its request breaks.
-pub(crate) fn child_policy(parent: &Policy, budget: Budget, request: &Value) -> Result<Policy, String> {
+pub(crate) fn child_policy(parent: &Policy, budget: &Budget, request: &Value) -> Result<Policy, String> {
     let Value::Dict(pairs) = request else { return Err("a cell request is a dict".to_owned()) };
     let mut child = Policy::new().with_open_hook(parent.open_hook().cloned());
     let mut limits = *parent.limits();
