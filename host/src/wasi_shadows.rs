@@ -48,51 +48,33 @@ macro_rules! delegate {
     }};
 }
 
+/// Shadows `$func(fd, iovs, len, ...)` of `$module` with one that passes at most [`MAX_IOVS`] on.
+macro_rules! bounded_iovs {
+    ($linker:ident, $module:ident, $preview1:ident, $func:ident ($($arg:ident: $ty:ty),*)) => {
+        $linker.func_wrap(
+            $module,
+            stringify!($func),
+            move |mut caller: Caller<'_, CellState>, fd: i32, iovs: i32, len: i32, $($arg: $ty),*| -> Result<i32> {
+                let len = len.clamp(0, MAX_IOVS);
+                Ok(if $preview1 {
+                    delegate!(caller, preview_1::wasi_snapshot_preview1, $func(fd, iovs, len $(, $arg)*))
+                } else {
+                    delegate!(caller, preview_0::wasi_unstable, $func(fd, iovs, len $(, $arg)*))
+                })
+            },
+        )?;
+    };
+}
+
 /// Shadows the iovec and poll calls of both snapshots with bounded ones.
 pub(crate) fn add_to_linker(linker: &mut Linker<CellState>) -> Result<()> {
     linker.allow_shadowing(true);
     for module in ["wasi_snapshot_preview1", "wasi_unstable"] {
         let preview1 = module == "wasi_snapshot_preview1";
-        linker.func_wrap(module, "fd_write", move |mut caller: Caller<'_, CellState>, fd: i32, iovs: i32, len: i32, out: i32| -> Result<i32> {
-            let len = len.clamp(0, MAX_IOVS);
-            Ok(if preview1 {
-                delegate!(caller, preview_1::wasi_snapshot_preview1, fd_write(fd, iovs, len, out))
-            } else {
-                delegate!(caller, preview_0::wasi_unstable, fd_write(fd, iovs, len, out))
-            })
-        })?;
-        linker.func_wrap(module, "fd_read", move |mut caller: Caller<'_, CellState>, fd: i32, iovs: i32, len: i32, out: i32| -> Result<i32> {
-            let len = len.clamp(0, MAX_IOVS);
-            Ok(if preview1 {
-                delegate!(caller, preview_1::wasi_snapshot_preview1, fd_read(fd, iovs, len, out))
-            } else {
-                delegate!(caller, preview_0::wasi_unstable, fd_read(fd, iovs, len, out))
-            })
-        })?;
-        linker.func_wrap(
-            module,
-            "fd_pwrite",
-            move |mut caller: Caller<'_, CellState>, fd: i32, iovs: i32, len: i32, offset: i64, out: i32| -> Result<i32> {
-                let len = len.clamp(0, MAX_IOVS);
-                Ok(if preview1 {
-                    delegate!(caller, preview_1::wasi_snapshot_preview1, fd_pwrite(fd, iovs, len, offset, out))
-                } else {
-                    delegate!(caller, preview_0::wasi_unstable, fd_pwrite(fd, iovs, len, offset, out))
-                })
-            },
-        )?;
-        linker.func_wrap(
-            module,
-            "fd_pread",
-            move |mut caller: Caller<'_, CellState>, fd: i32, iovs: i32, len: i32, offset: i64, out: i32| -> Result<i32> {
-                let len = len.clamp(0, MAX_IOVS);
-                Ok(if preview1 {
-                    delegate!(caller, preview_1::wasi_snapshot_preview1, fd_pread(fd, iovs, len, offset, out))
-                } else {
-                    delegate!(caller, preview_0::wasi_unstable, fd_pread(fd, iovs, len, offset, out))
-                })
-            },
-        )?;
+        bounded_iovs!(linker, module, preview1, fd_write(out: i32));
+        bounded_iovs!(linker, module, preview1, fd_read(out: i32));
+        bounded_iovs!(linker, module, preview1, fd_pwrite(offset: i64, out: i32));
+        bounded_iovs!(linker, module, preview1, fd_pread(offset: i64, out: i32));
         linker.func_wrap(
             module,
             "poll_oneoff",
