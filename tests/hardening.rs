@@ -397,3 +397,16 @@ fn cancelling_a_parent_stops_the_child_it_is_running() {
         other => panic!("{other:?}"),
     }
 }
+
+// Each new file, directory or link costs the disk budget an entry (4 KiB), so a cell cannot fill
+// the host's inode table with empty files either.
+#[test]
+fn new_entries_count_against_the_disk_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let grant = format!("{}::/out::rw", dir.path().display());
+    let code = "import os\nmade = 0\ntry:\n    for i in range(1000):\n        open(f'/out/f{i}', 'w').close()\n        made += 1\nexcept OSError:\n    pass\nfor i in range(made):\n    open(f'/out/f{i}', 'w').close()\nprint(made)";
+    let run = measure(&["run", "--dir", &grant, "--max-disk", "64KiB", "-c", code]);
+    assert_eq!(run.code, 0, "{run:?}");
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "16", "{run:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 16);
+}

@@ -38,6 +38,10 @@ enum Target {
     Outside(GuestPath),
 }
 
+/// What a new directory entry (a file, a directory, a link) costs the cell's disk budget: about
+/// what it costs the host (an inode and a block), so the budget bounds how many a cell can make.
+const ENTRY_COST: u64 = 4096;
+
 const READ: Access = Access::ReadOnly;
 const WRITE: Access = Access::ReadWrite;
 
@@ -219,6 +223,9 @@ impl WasiDir for CellDir {
             return Err(self.fs.deny("open", &real.guest, access, rule, Errno::Acces));
         }
         let open = self.fs.open_one(&real.guest, access)?;
+        if oflags.contains(OFlags::CREATE) && !real.file_grant && real.cap.symlink_metadata(&real.rel).is_err() {
+            self.fs.charge_disk(&real.guest, ENTRY_COST)?;
+        }
         // A file grant is exactly one file: its name is never followed elsewhere.
         let follow = symlink_follow && !real.file_grant;
         let how = OpenRequest { follow, oflags, read, write, fdflags };
@@ -239,6 +246,7 @@ impl WasiDir for CellDir {
 
     async fn create_dir(&self, path: &str) -> Result<(), Error> {
         let real = self.checked("mkdir", path, WRITE)?;
+        self.fs.charge_disk(&real.guest, ENTRY_COST)?;
         real.dir.create_dir(&real.rel).await.map_err(|e| self.escape("mkdir", &real, WRITE, e))
     }
 
@@ -280,6 +288,7 @@ impl WasiDir for CellDir {
             );
             return Err(self.fs.deny("symlink", &real.guest, WRITE, rule, Errno::Perm));
         }
+        self.fs.charge_disk(&real.guest, ENTRY_COST)?;
         real.dir.symlink(old_path, &real.rel).await.map_err(|e| self.escape("symlink", &real, WRITE, e))
     }
 
@@ -339,6 +348,7 @@ impl WasiDir for CellDir {
         // Linking shares the file: both ends must be writable, or a read-only file gains a writable name.
         let from = self.checked_mutable_entry("link", path)?;
         let to = target_dir.checked_mutable_entry("link", target_path)?;
+        self.fs.charge_disk(&to.guest, ENTRY_COST)?;
         from.dir.hard_link_(&from.rel, &to.dir, &to.rel).map_err(|e| self.escape("link", &from, WRITE, e))
     }
 
