@@ -13,7 +13,8 @@ pub struct AuditEvent {
     pub time: String,
     /// The operation: `open`, `mkdir`, `rmdir`, `unlink`, `rename`, `link`, `symlink`,
     /// `readlink`, `stat`, `readdir`, `set-times`, `set-size`, `write`, `import`, `object`,
-    /// `cell` (a nested cell asked for more than its parent has).
+    /// `cell` (a nested cell asked for more than its parent has), `audit` (the one record, when a
+    /// cell ends, that counts the refusals past the cell's cap of records).
     pub operation: &'static str,
     /// The path as the guest named it (never a host path); for `import`, the module name.
     pub path: String,

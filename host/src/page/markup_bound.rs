@@ -106,7 +106,7 @@ impl<'a> Scan<'a> {
     fn run(mut self) -> Result<(), String> {
         let bytes = self.bytes;
         let mut at = 0;
-        while let Some(offset) = bytes[at..].iter().position(|&b| b == b'<') {
+        while let Some(offset) = bytes.get(at..).unwrap_or_default().iter().position(|&b| b == b'<') {
             let lt = at + offset;
             let limit = self.limit_after(lt);
             let next = bytes.get(lt + 1).copied();
@@ -131,6 +131,8 @@ impl<'a> Scan<'a> {
                 // `<` and anything else is text.
                 _ => lt + 1,
             };
+            // Always forward, never past the end, whatever a reader above returned.
+            at = at.clamp(lt + 1, bytes.len());
         }
         Ok(())
     }
@@ -249,9 +251,9 @@ fn is_space(c: u8) -> bool {
 fn raw_text_ends(bytes: &[u8]) -> Vec<usize> {
     let mut ends = Vec::new();
     let mut at = 0;
-    while let Some(offset) = bytes[at..].windows(2).position(|w| w[0] == b'<' && w[1] == b'/') {
+    while let Some(offset) = bytes.get(at..).unwrap_or_default().windows(2).position(|w| w[0] == b'<' && w[1] == b'/') {
         let lt = at + offset;
-        let rest = &bytes[lt + 2..];
+        let rest = bytes.get(lt + 2..).unwrap_or_default();
         let ends_here = RAW_TEXT.iter().any(|name| {
             rest.len() >= name.len()
                 && rest[..name.len()].eq_ignore_ascii_case(name)
@@ -286,14 +288,14 @@ fn read_tag(bytes: &[u8], from: usize, limit: usize) -> Tag<'_> {
     let mut attributes = 0;
     let mut at = from;
     while at < limit {
-        let c = bytes[at];
+        let Some(&c) = bytes.get(at) else { break };
         let space = is_space(c);
         match state {
             State::Name if space || c == b'/' || c == b'>' => {
-                name = Some(&bytes[from..at]);
+                name = Some(bytes.get(from..at).unwrap_or_default());
                 match c {
                     b'/' => state = State::SelfClosing,
-                    b'>' => return Tag { name: &bytes[from..at], attributes, end: at + 1 },
+                    b'>' => return Tag { name: bytes.get(from..at).unwrap_or_default(), attributes, end: at + 1 },
                     _ => state = State::BeforeAttributeName,
                 }
             }
@@ -333,7 +335,7 @@ fn read_tag(bytes: &[u8], from: usize, limit: usize) -> Tag<'_> {
         }
         at += 1;
     }
-    Tag { name: name.unwrap_or(&bytes[from..at]), attributes, end: at }
+    Tag { name: name.unwrap_or(bytes.get(from..at).unwrap_or_default()), attributes, end: at }
 }
 
 /// Where a comment whose text starts at `from` ends: `<!-->` and `<!--->` end at once, any other
