@@ -425,5 +425,5 @@ fn keep_ends(text: &str, max: usize) -> String {
     let head = floor(max / 2);
     let tail = floor(text.len() - max / 2);
     let cut = tail - head;
-    format!("{}\n[padcell: {cut} bytes of traceback cut at the output limit]\n{}", &text[..head], &text[tail..])
+    format!("{}\n[padcell: {cut} bytes of traceback cut at the output limit]\n{}", text.get(..head).unwrap_or_default(), text.get(tail..).unwrap_or_default())
 }

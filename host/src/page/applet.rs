@@ -67,7 +67,7 @@ fn cut(text: &str, max_chars: usize) -> String {
         return text.to_owned();
     }
     let keep = text.char_indices().nth(max_chars.saturating_sub(1)).map_or(0, |(at, _)| at);
-    format!("{}\u{2026}", &text[..keep])
+    format!("{}\u{2026}", text.get(..keep).unwrap_or_default())
 }
 
 /// Runs the applet `tag` names, on a page in `page_dir`, and returns the safe HTML it rendered.
