@@ -12,7 +12,6 @@
 use cap_fs_ext::{FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt};
 use cap_std::fs::{Dir, File, OpenOptions, OpenOptionsExt};
 use std::path::Path;
-use system_interface::fs::{FdFlags as SysFdFlags, GetSetFdFlags};
 use wasi_common::{Error, ErrorExt};
 use wasi_common::file::{FdFlags, OFlags};
 
@@ -82,15 +81,17 @@ pub(crate) fn open_below(dir: &Dir, rel: &str, how: OpenRequest) -> Result<Opene
     if !kind.is_file() {
         return Ok(Opened::Special);
     }
-    let mut file = file;
-    let mut flags = SysFdFlags::empty();
+    // One F_SETFL, no F_GETFL: append and non-blocking are the only status flags this open set.
+    let mut flags = 0;
     if fdflags.contains(FdFlags::NONBLOCK) {
-        flags |= SysFdFlags::NONBLOCK;
+        flags |= libc::O_NONBLOCK;
     }
     if append {
-        flags |= SysFdFlags::APPEND;
+        flags |= libc::O_APPEND;
     }
-    let set = file.new_set_fd_flags(flags)?;
-    file.set_fd_flags(set)?;
+    // SAFETY: F_SETFL on a descriptor this function owns, with status flags only.
+    if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&file), libc::F_SETFL, flags) } != 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
     Ok(Opened::File(file))
 }
