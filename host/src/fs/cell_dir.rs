@@ -2,7 +2,7 @@
 //! a real directory inside a grant, which keeps that grant's access however it was reached.
 
 use super::grant_file::GrantFile;
-use super::open::{OpenRequest, Opened, open_below};
+use super::open::{OpenHow, Opened, open_below};
 use super::{CellFs, GuestPath, MAX_PATH, Mount, OpenGuard, Route};
 use crate::policy::Access;
 use std::any::Any;
@@ -228,7 +228,7 @@ impl WasiDir for CellDir {
         }
         // A file grant is exactly one file: its name is never followed elsewhere.
         let follow = symlink_follow && !real.file_grant;
-        let how = OpenRequest { follow, oflags, read, write, fdflags };
+        let how = OpenHow { follow, oflags, read, write, fdflags };
         let opened = open_below(&real.cap, &real.rel, how).map_err(|e| self.escape("open", &real, access, e))?;
         Ok(match opened {
             Opened::Dir(dir) => OpenResult::Dir(self.wrap_dir(real.mount, dir, real.guest, open)?),

@@ -28,7 +28,7 @@ use wasi_common::snapshots::preview_1::types::Errno;
 use wasi_common::{Error, WasiDir};
 
 pub(crate) use cell_dir::CellDir;
-pub(crate) use open::{OpenRequest, Opened, open_below};
+pub(crate) use open::{OpenHow, Opened, open_below};
 
 /// The longest path a guest may name, in bytes (Linux's `PATH_MAX`). Longer paths are refused
 /// with `ENAMETOOLONG` before the host splits, copies or logs them.

@@ -25,7 +25,7 @@ pub(crate) enum Opened {
 
 /// How the guest asked to open a path.
 #[derive(Clone, Copy)]
-pub(crate) struct OpenRequest {
+pub(crate) struct OpenHow {
     pub(crate) follow: bool,
     pub(crate) oflags: OFlags,
     pub(crate) read: bool,
@@ -33,15 +33,15 @@ pub(crate) struct OpenRequest {
     pub(crate) fdflags: FdFlags,
 }
 
-impl OpenRequest {
+impl OpenHow {
     /// A plain read of a file or directory, following symlinks.
-    pub(crate) const READ: OpenRequest =
-        OpenRequest { follow: true, oflags: OFlags::empty(), read: true, write: false, fdflags: FdFlags::empty() };
+    pub(crate) const READ: OpenHow =
+        OpenHow { follow: true, oflags: OFlags::empty(), read: true, write: false, fdflags: FdFlags::empty() };
 }
 
 /// Opens `rel` below `dir` as WASI asks, never blocking.
-pub(crate) fn open_below(dir: &Dir, rel: &str, how: OpenRequest) -> Result<Opened, Error> {
-    let OpenRequest { follow, oflags, read, write, fdflags } = how;
+pub(crate) fn open_below(dir: &Dir, rel: &str, how: OpenHow) -> Result<Opened, Error> {
+    let OpenHow { follow, oflags, read, write, fdflags } = how;
     if oflags.contains(OFlags::DIRECTORY) && oflags.intersects(OFlags::CREATE | OFlags::EXCLUSIVE | OFlags::TRUNCATE) {
         return Err(Error::invalid_argument().context("directory oflags"));
     }

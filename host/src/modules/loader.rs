@@ -5,7 +5,7 @@ use super::name::module_parts;
 use super::{AllowList, BytecodeCache, ModulePolicy, ModuleRoot};
 use crate::abi::{Answer, Ask, MAX_MODULE_SOURCE, Value};
 use crate::nested::Budget;
-use crate::fs::{CellFs, Mount, OpenRequest, Opened, Route, open_below};
+use crate::fs::{CellFs, Mount, OpenHow, Opened, Route, open_below};
 use crate::policy::{Access, PolicyError};
 use anyhow::Result;
 use cap_std::ambient_authority;
@@ -178,8 +178,8 @@ impl OpenRoot {
         // Opened without blocking, and only if it is a regular file: a FIFO named like a module
         // must not hold the host.
         let opened = match self {
-            OpenRoot::Guest { mount, rel: base, .. } => open_below(&mount.cap, &format!("{base}/{rel}"), OpenRequest::READ),
-            OpenRoot::Loader { dir, .. } => open_below(dir, rel, OpenRequest::READ),
+            OpenRoot::Guest { mount, rel: base, .. } => open_below(&mount.cap, &format!("{base}/{rel}"), OpenHow::READ),
+            OpenRoot::Loader { dir, .. } => open_below(dir, rel, OpenHow::READ),
             OpenRoot::Remote { remote, .. } => return remote.fetch(rel)?.ok_or_else(|| "the codebase has no such file".to_owned()),
         };
         let file = match opened {
