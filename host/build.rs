@@ -19,6 +19,8 @@ fn main() {
 
     for input in [
         root.join("guest-runtime/src"),
+        root.join("guest-runtime/build.rs"),
+        root.join("guest-runtime/cpython"),
         root.join("guest-runtime/Cargo.toml"),
         root.join("Cargo.toml"),
         root.join("Cargo.lock"),
@@ -38,10 +40,14 @@ fn main() {
 }
 
 fn build_guest(root: &Path, out_dir: &Path) -> PathBuf {
-    let target_dir = cargo_target_dir(out_dir).unwrap_or_else(|| root.join("target")).join("guest");
+    let target = cargo_target_dir(out_dir).unwrap_or_else(|| root.join("target"));
+    let cpython = build_cpython(root, &target);
+    let target_dir = target.join("guest");
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
+        .env("PADCELL_CPYTHON_OUT", &cpython)
+        .env("PYO3_CONFIG_FILE", cpython.join("pyo3-config.txt"))
         .args(["build", "--package", "padcell-guest", "--target", GUEST_TARGET])
         .args(["--profile", GUEST_PROFILE])
         .arg("--target-dir")
@@ -75,6 +81,21 @@ fn build_guest(root: &Path, out_dir: &Path) -> PathBuf {
          `rustup target add {GUEST_TARGET}`"
     );
     target_dir.join(GUEST_TARGET).join(GUEST_PROFILE).join("padcell_guest.wasm")
+}
+
+/// CPython for wasm32-wasi, built once into `<target>/cpython` by guest-runtime/cpython/build.sh
+/// (which installs Debian's clang for wasm32 if it is missing); returns the directory of what the
+/// guest links.
+fn build_cpython(root: &Path, target: &Path) -> PathBuf {
+    let dir = target.join("cpython");
+    let status = Command::new("bash")
+        .arg(root.join("guest-runtime/cpython/build.sh"))
+        .env("PADCELL_CPYTHON_DIR", &dir)
+        .stdout(std::process::Stdio::from(std::io::stderr()))
+        .status()
+        .expect("running guest-runtime/cpython/build.sh");
+    assert!(status.success(), "building CPython for wasm32-wasi failed ({status}); see guest-runtime/cpython/build.sh");
+    dir.join("out")
 }
 
 /// The target directory of the build that runs this script: the nearest ancestor of OUT_DIR that

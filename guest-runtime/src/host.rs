@@ -48,11 +48,12 @@ pub fn ask(what: abi::Ask, question: &abi::Value) -> Option<abi::Answer> {
     abi::Answer::decode(&buf).ok()
 }
 
-pub(crate) use _padcell::module_def;
-
-#[rustpython_vm::pymodule]
-mod _padcell {
-    use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+/// The `_padcell` module: the prelude's and loader's way to the host. Applet code that imports
+/// it directly gains nothing: every answer is the host's, under the cell's policy.
+#[pyo3::pymodule]
+pub mod _padcell {
+    use pyo3::exceptions::{PyRuntimeError, PyValueError};
+    use pyo3::prelude::*;
 
     /// The rule behind the last refused operation, or None.
     #[pyfunction]
@@ -63,19 +64,19 @@ mod _padcell {
     /// Asks the host question `what` (see abi.rs) about plain data `question`. Returns
     /// `(True, answer)`, or `(False, rule)` when the host refused.
     #[pyfunction]
-    fn ask(what: u32, question: PyObjectRef, vm: &VirtualMachine) -> PyResult<(bool, PyObjectRef)> {
-        let what = crate::abi::Ask::from_u32(what).ok_or_else(|| vm.new_value_error("unknown question"))?;
-        let question = crate::value::to_value(vm, &question)?;
+    fn ask<'py>(py: Python<'py>, what: u32, question: &Bound<'py, PyAny>) -> PyResult<(bool, Bound<'py, PyAny>)> {
+        let what = crate::abi::Ask::from_u32(what).ok_or_else(|| PyValueError::new_err("unknown question"))?;
+        let question = crate::value::to_value(question)?;
         if question.encode().len() > crate::abi::MAX_ASK {
-            return Err(vm.new_value_error(format!(
+            return Err(PyValueError::new_err(format!(
                 "the arguments are larger than the {} KiB that may cross to the host",
                 crate::abi::MAX_ASK >> 10
             )));
         }
         match super::ask(what, &question) {
-            Some(crate::abi::Answer::Value(v)) => Ok((true, crate::value::from_value(vm, &v))),
-            Some(crate::abi::Answer::Refused(rule)) => Ok((false, vm.ctx.new_str(rule).into())),
-            None => Err(vm.new_runtime_error("the host did not answer")),
+            Some(crate::abi::Answer::Value(v)) => Ok((true, crate::value::from_value(py, &v)?)),
+            Some(crate::abi::Answer::Refused(rule)) => Ok((false, rule.into_pyobject(py)?.into_any())),
+            None => Err(PyRuntimeError::new_err("the host did not answer")),
         }
     }
 }

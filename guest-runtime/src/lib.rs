@@ -1,4 +1,5 @@
-//! The interpreter inside a padcell cell: RustPython, built for wasm32-wasip1.
+//! The interpreter inside a padcell cell: CPython, built for wasm32-wasip1 and linked in as a
+//! static library (see cpython/build.sh).
 //!
 //! This module trusts nothing but its own code. The host writes requests into buffers it gets
 //! from `padcell_alloc`, calls `padcell_run`, and reads the answer passed to `padcell.reply`.
@@ -8,14 +9,16 @@
 #[allow(dead_code)]
 mod abi;
 mod host;
+mod interpreter;
+mod stdlib;
 mod value;
 
 use abi::{Exception, Op, Reply, Request, Status};
-use rustpython_vm::builtins::PyBaseExceptionRef;
-use rustpython_vm::compiler::Mode;
-use rustpython_vm::scope::Scope;
-use rustpython_vm::{AsObject, Interpreter, InterpreterBuilder, PyObjectRef, PyResult, Settings, VirtualMachine};
+use pyo3::exceptions::{PySystemExit, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
 use std::cell::RefCell;
+use std::ffi::{CString, c_int};
 
 /// Explains the host's refusals in Python's terms (see prelude.py).
 const PRELUDE: &str = include_str!("prelude.py");
@@ -24,26 +27,29 @@ const LOADER: &str = include_str!("loader.py");
 /// The `padcell` module applets import (see applet_api.py).
 const APPLET_API: &str = include_str!("applet_api.py");
 
-/// The interpreter and the `__main__` namespace that every request of this cell shares.
+/// The `__main__` namespace that every request of this cell shares, and the functions the
+/// host's requests use, held here out of the applet's reach and taken before loader.py shapes
+/// the import system.
 struct GuestCell {
-    interpreter: Interpreter,
-    main: Scope,
-    internals: Internals,
-}
-
-/// Functions the host's requests use, held here out of the applet's reach and taken before
-/// loader.py shapes the import system.
-struct Internals {
+    main: Py<PyDict>,
+    /// The real `sys`: after loader.py, an import from here would get the applet's view of it.
+    sys: Py<PyModule>,
     /// loader.py's `r_import` and `r_unload`.
-    r_import: PyObjectRef,
-    r_unload: PyObjectRef,
+    r_import: Py<PyAny>,
+    r_unload: Py<PyAny>,
     /// prelude.py's traceback formatter.
-    format_exception: PyObjectRef,
-    marshal_dumps: PyObjectRef,
+    format_exception: Py<PyAny>,
+    marshal_dumps: Py<PyAny>,
+    /// loader.py's `apply_policy`, which asks the host for the cell's restricted names; run once,
+    /// in `padcell_init`.
+    apply_policy: Py<PyAny>,
 }
 
 thread_local! {
-    static CELL: RefCell<Option<GuestCell>> = const { RefCell::new(None) };
+    /// Built by `padcell_preinit` (or by `padcell_init` without a snapshot).
+    static PREPARED: RefCell<Option<GuestCell>> = const { RefCell::new(None) };
+    /// Whether `padcell_init` made the prepared interpreter this cell's.
+    static STARTED: RefCell<bool> = const { RefCell::new(false) };
 }
 
 /// A zeroed buffer of `len` bytes, owned by the host until it passes it to `padcell_run`.
@@ -54,20 +60,6 @@ pub extern "C" fn padcell_alloc(len: usize) -> *mut u8 {
     }
     let buf = vec![0u8; len].into_boxed_slice();
     Box::into_raw(buf) as *mut u8
-}
-
-/// What `padcell_preinit` built, waiting for its cell: the interpreter with the prelude and the
-/// applet API run, and nothing that depends on a cell.
-struct Prepared {
-    interpreter: Interpreter,
-    main: Scope,
-    internals: Internals,
-    /// loader.py's `apply_policy`, which asks the host for the cell's restricted names.
-    apply_policy: PyObjectRef,
-}
-
-thread_local! {
-    static PREPARED: RefCell<Option<Prepared>> = const { RefCell::new(None) };
 }
 
 unsafe extern "C" {
@@ -82,38 +74,54 @@ unsafe extern "C" {
 /// environment or files, and no `padcell` import.
 #[unsafe(no_mangle)]
 pub extern "C" fn padcell_preinit() {
-    if PREPARED.with_borrow(|p| p.is_none()) && CELL.with_borrow(|c| c.is_none()) {
+    if PREPARED.with_borrow(|p| p.is_none()) && !STARTED.with_borrow(|s| *s) {
         let prepared = prepare();
         PREPARED.with_borrow_mut(|p| *p = prepared);
     }
 }
 
-fn prepare() -> Option<Prepared> {
-    let interpreter = build_interpreter();
-    let shared = interpreter.enter(|vm| {
-        vm.run_string(vm.new_scope_with_builtins(), PRELUDE, "<padcell prelude>")?;
-        let format_exception = vm.import("_padcell", 0)?.get_attr("format_exception", vm)?;
-        let marshal_dumps = vm.import("marshal", 0)?.get_attr("dumps", vm)?;
-        vm.run_string(vm.new_scope_with_builtins(), APPLET_API, "<padcell api>")?;
-        let loader = vm.new_scope_with_builtins();
-        vm.run_string(loader.clone(), LOADER, "<padcell loader>")?;
-        let internals = Internals {
-            r_import: loader.globals.get_item("r_import", vm)?,
-            r_unload: loader.globals.get_item("r_unload", vm)?,
-            format_exception,
-            marshal_dumps,
+fn prepare() -> Option<GuestCell> {
+    if !interpreter::start() {
+        return None;
+    }
+    Python::attach(|py| {
+        let run = |source: &str, name: &str| -> PyResult<Bound<'_, PyDict>> {
+            let globals = PyDict::new(py);
+            globals.set_item("__builtins__", py.import("builtins")?)?;
+            globals.set_item("__name__", name)?;
+            exec(py, source, name, &globals)?;
+            Ok(globals)
         };
-        let apply_policy = loader.globals.get_item("apply_policy", vm)?;
-        Ok::<_, PyBaseExceptionRef>((vm.new_scope_with_main()?, internals, apply_policy))
-    });
-    let (main, internals, apply_policy) = shared.ok()?;
-    Some(Prepared { interpreter, main, internals, apply_policy })
+        let prepared = (|| {
+            // Taken before loader.py replaces `__import__` with the applet's.
+            let main = py.import("__main__")?.dict().unbind();
+            let sys = py.import("sys")?.unbind();
+            run(PRELUDE, "<padcell prelude>")?;
+            let format_exception = py.import("_padcell")?.getattr("format_exception")?;
+            let marshal_dumps = py.import("marshal")?.getattr("dumps")?;
+            run(APPLET_API, "<padcell api>")?;
+            let loader = run(LOADER, "<padcell loader>")?;
+            let get = |name: &str| -> PyResult<Py<PyAny>> {
+                Ok(loader.get_item(name)?.ok_or_else(|| PyValueError::new_err(name.to_owned()))?.unbind())
+            };
+            Ok::<_, PyErr>(GuestCell {
+                main,
+                sys,
+                r_import: get("r_import")?,
+                r_unload: get("r_unload")?,
+                format_exception: format_exception.unbind(),
+                marshal_dumps: marshal_dumps.unbind(),
+                apply_policy: get("apply_policy")?,
+            })
+        })();
+        prepared.map_err(|e| e.print(py)).ok()
+    })
 }
 
 /// Makes the interpreter this cell's: from a snapshot if the host restored one, else built now.
 #[unsafe(no_mangle)]
 pub extern "C" fn padcell_init() -> u32 {
-    if CELL.with_borrow(|c| c.is_some()) {
+    if STARTED.with_borrow(|s| *s) {
         return 0;
     }
     // A snapshot holds wasi-libc's preopens and environment as they were when it was taken.
@@ -122,38 +130,38 @@ pub extern "C" fn padcell_init() -> u32 {
         __wasilibc_reset_preopens();
         __wasilibc_deinitialize_environ();
     }
-    let Some(Prepared { interpreter, main, internals, apply_policy }) = PREPARED.with_borrow_mut(Option::take).or_else(prepare)
-    else {
-        return 1;
-    };
-    let started = interpreter.enter(|vm| {
-        become_this_cells(vm)?;
-        apply_policy.call((), vm).map(drop)
-    });
-    match started {
-        Ok(()) => {
-            CELL.with_borrow_mut(|c| *c = Some(GuestCell { interpreter, main, internals }));
-            0
-        }
-        Err(_) => 1,
+    if PREPARED.with_borrow(|p| p.is_none()) {
+        let prepared = prepare();
+        PREPARED.with_borrow_mut(|p| *p = prepared);
     }
+    let started = PREPARED.with_borrow(|p| {
+        let Some(cell) = p else { return false };
+        Python::attach(|py| {
+            let started = become_this_cells(cell.sys.bind(py)).and_then(|()| cell.apply_policy.call0(py));
+            started.map_err(|e| e.print(py)).is_ok()
+        })
+    });
+    STARTED.with_borrow_mut(|s| *s = started);
+    if started { 0 } else { 1 }
 }
 
 /// What differs from cell to cell, read from this cell's WASI: `sys.argv`, `os.environ`, and
-/// the seed of `random` if the shared part imported it.
-fn become_this_cells(vm: &VirtualMachine) -> PyResult<()> {
-    let argv: Vec<PyObjectRef> = argv().into_iter().map(|a| vm.ctx.new_str(a).into()).collect();
-    vm.sys_module.set_attr("argv", vm.ctx.new_list(argv), vm)?;
+/// the seeds of `random` if the shared part imported it.
+fn become_this_cells(sys: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = sys.py();
+    sys.setattr("argv", PyList::new(py, argv())?)?;
     // From sys.modules, not an import: the cell's import policy is not the host's.
-    let modules = vm.sys_module.get_attr("modules", vm)?;
-    let data = modules.get_item("os", vm)?.get_attr("environ", vm)?.get_attr("_data", vm)?;
-    vm.call_method(&data, "clear", ())?;
+    let modules = sys.getattr("modules")?;
+    let data = modules.get_item("os")?.getattr("environ")?.getattr("_data")?;
+    data.call_method0("clear")?;
     for (key, value) in std::env::vars_os() {
-        let key: PyObjectRef = vm.ctx.new_bytes(key.into_encoded_bytes()).into();
-        data.set_item(&*key, vm.ctx.new_bytes(value.into_encoded_bytes()).into(), vm)?;
+        data.set_item(
+            pyo3::types::PyBytes::new(py, key.as_encoded_bytes()),
+            pyo3::types::PyBytes::new(py, value.as_encoded_bytes()),
+        )?;
     }
-    if let Ok(random) = modules.get_item("random", vm) {
-        vm.call_method(&random, "seed", ())?;
+    if let Ok(random) = modules.get_item("random") {
+        random.call_method0("seed")?;
     }
     Ok(())
 }
@@ -162,36 +170,6 @@ fn become_this_cells(vm: &VirtualMachine) -> PyResult<()> {
 fn argv() -> Vec<String> {
     let argv: Vec<String> = std::env::args().collect();
     if argv.is_empty() { vec![String::new()] } else { argv }
-}
-
-fn build_interpreter() -> Interpreter {
-    let mut settings = Settings::default();
-    // The cell's own argv replaces this in padcell_init.
-    settings.argv = argv();
-    // No site, no user site, no environment: the cell's world is what the host grants it.
-    settings.import_site = false;
-    settings.user_site_directory = false;
-    settings.ignore_environment = true;
-    settings.isolated = true;
-    settings.safe_path = true;
-    settings.install_signal_handlers = false;
-    settings.write_bytecode = false;
-    settings.path_list.clear();
-
-    let builder = InterpreterBuilder::new().settings(settings);
-    let defs = rustpython_stdlib::stdlib_module_defs(&builder.ctx);
-    let padcell_def = host::module_def(&builder.ctx);
-    builder
-        .add_native_modules(&defs)
-        .add_native_module(padcell_def)
-        .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
-        .init_hook(|vm| {
-            if let Some(state) = rustpython_vm::common::rc::PyRc::get_mut(&mut vm.state) {
-                state.config.paths.stdlib_dir = Some("/<frozen>".to_owned());
-                state.config.paths.module_search_paths.clear();
-            }
-        })
-        .build()
 }
 
 /// Runs one request (see abi.rs). Takes back the buffer at `ptr`.
@@ -210,81 +188,140 @@ pub unsafe extern "C" fn padcell_run(op: u32, ptr: *mut u8, len: usize) -> u32 {
         return Status::BadRequest as u32;
     };
     drop(bytes);
-    CELL.with_borrow(|cell| match cell {
+    if !STARTED.with_borrow(|s| *s) {
+        return Status::BadRequest as u32;
+    }
+    PREPARED.with_borrow(|cell| match cell {
         None => Status::BadRequest as u32,
-        Some(cell) => cell.interpreter.enter(|vm| run(vm, cell, op, &request)) as u32,
+        Some(cell) => Python::attach(|py| run(py, cell, op, &request)) as u32,
     })
 }
 
-fn run(vm: &VirtualMachine, cell: &GuestCell, op: Op, request: &Request) -> Status {
-    let compile = |mode| {
-        vm.compile(&request.source, mode, request.filename.clone())
-            .map_err(|err| err.into_pyexception(vm, Some(&request.source)))
+/// What `Py_CompileString` takes as its start symbol.
+#[derive(Clone, Copy)]
+enum Mode {
+    Exec,
+    Eval,
+}
+
+/// Compiles `source` as `filename` with CPython's C API: nothing the applet rebinds (builtins'
+/// `compile`) is in the way.
+fn compile<'py>(py: Python<'py>, source: &str, filename: &str, mode: Mode) -> PyResult<Bound<'py, PyAny>> {
+    let source = CString::new(source).map_err(|_| PyValueError::new_err("source code string cannot contain null bytes"))?;
+    let filename = CString::new(filename).map_err(|_| PyValueError::new_err("a file name cannot contain null bytes"))?;
+    let start = match mode {
+        Mode::Exec => pyo3::ffi::Py_file_input,
+        Mode::Eval => pyo3::ffi::Py_eval_input,
     };
-    let name = || vm.ctx.new_str(request.source.as_str());
-    let internals = &cell.internals;
+    // SAFETY: both strings are NUL-terminated and live across the call; the result is a new
+    // reference or NULL with an exception set.
+    unsafe {
+        let code = pyo3::ffi::Py_CompileStringExFlags(source.as_ptr(), filename.as_ptr(), start, std::ptr::null_mut(), -1);
+        Bound::from_owned_ptr_or_err(py, code)
+    }
+}
+
+/// Runs `code` in `globals` with CPython's C API.
+fn eval_code<'py>(py: Python<'py>, code: &Bound<'py, PyAny>, globals: &Bound<'py, PyDict>) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: `code` is a code object from `compile`, `globals` a dict; the result is a new
+    // reference or NULL with an exception set.
+    unsafe {
+        let result = pyo3::ffi::PyEval_EvalCode(code.as_ptr(), globals.as_ptr(), globals.as_ptr());
+        Bound::from_owned_ptr_or_err(py, result)
+    }
+}
+
+fn exec(py: Python<'_>, source: &str, filename: &str, globals: &Bound<'_, PyDict>) -> PyResult<()> {
+    eval_code(py, &compile(py, source, filename, Mode::Exec)?, globals).map(drop)
+}
+
+fn run(py: Python<'_>, cell: &GuestCell, op: Op, request: &Request) -> Status {
+    let main = cell.main.bind(py);
+    let source = request.source.as_str();
+    let filename = request.filename.as_str();
     let result: PyResult<Option<abi::Value>> = (|| match op {
-        Op::Exec => vm.run_code_obj(compile(Mode::Exec)?, cell.main.clone()).map(|_| None),
-        Op::Eval => value::to_value(vm, &vm.run_code_obj(compile(Mode::Eval)?, cell.main.clone())?).map(Some),
-        Op::Compile => value::to_value(vm, &internals.marshal_dumps.call((compile(Mode::Exec)?,), vm)?).map(Some),
-        Op::Import => internals.r_import.call((name(), cell.main.globals.clone()), vm).map(|_| None),
-        Op::Unload => internals.r_unload.call((name(),), vm).map(|_| None),
+        Op::Exec => exec(py, source, filename, main).map(|()| None),
+        Op::Eval => value::to_value(&eval_code(py, &compile(py, source, filename, Mode::Eval)?, main)?).map(Some),
+        Op::Compile => {
+            let code = compile(py, source, filename, Mode::Exec)?;
+            value::to_value(&cell.marshal_dumps.call1(py, (code,))?.into_bound(py)).map(Some)
+        }
+        Op::Import => cell.r_import.call1(py, (source, main)).map(|_| None),
+        Op::Unload => cell.r_unload.call1(py, (source,)).map(|_| None),
         Op::Call => {
-            let function = cell.main.globals.get_item(request.source.as_str(), vm).map_err(|_| {
-                vm.new_name_error(format!("name '{}' is not defined", request.source), name())
+            let function = main.get_item(source)?.ok_or_else(|| {
+                pyo3::exceptions::PyNameError::new_err(format!("name '{source}' is not defined"))
             })?;
             let abi::Value::List(args) = &request.args else {
-                return Err(vm.new_type_error("a call's arguments must be a list"));
+                return Err(PyTypeError::new_err("a call's arguments must be a list"));
             };
-            let args: Vec<_> = args.iter().map(|v| value::from_value(vm, v)).collect();
-            value::to_value(vm, &function.call(rustpython_vm::function::FuncArgs::from(args), vm)?).map(Some)
+            let args = args.iter().map(|v| value::from_value(py, v)).collect::<PyResult<Vec<_>>>()?;
+            value::to_value(&function.call1(PyTuple::new(py, args)?)?).map(Some)
         }
     })();
-    flush_stdio(vm);
+    let sys = cell.sys.bind(py);
+    flush_stdio(sys);
     match result {
         Ok(Some(v)) => {
             host::reply(&Reply::Value(v));
             Status::Ok
         }
         Ok(None) => Status::Ok,
-        Err(exc) if exc.fast_isinstance(vm.ctx.exceptions.system_exit) => {
-            // Prints a non-integer exit message to stderr, as CPython does.
-            let code = vm.handle_exit_exception(exc) as i32;
-            flush_stdio(vm);
+        Err(exc) if exc.is_instance_of::<PySystemExit>(py) => {
+            let code = exit_code(sys, &exc);
+            flush_stdio(sys);
             host::reply(&Reply::Exit(code));
             Status::Exit
         }
         Err(exc) => {
-            host::reply(&Reply::Exception(describe(vm, &internals.format_exception, &exc, request)));
+            host::reply(&Reply::Exception(describe(py, cell, &exc, request)));
             Status::Exception
         }
     }
 }
 
-fn describe(vm: &VirtualMachine, format: &PyObjectRef, exc: &PyBaseExceptionRef, request: &Request) -> Exception {
-    let formatted = format.call((exc.clone(), request.filename.clone(), request.source.clone()), vm);
-    let traceback = match formatted.and_then(|t| t.str(vm)) {
-        Ok(t) => t.to_string_lossy().into_owned(),
-        Err(_) => {
-            // The applet broke the formatter; RustPython's own printer still works.
-            let mut traceback = String::new();
-            let _ = vm.write_exception(&mut traceback, exc);
-            traceback
-        }
+/// The status a `SystemExit` stands for, as CPython's own `handle_system_exit` reads it: None is
+/// 0, an int is itself, anything else is printed to stderr and is 1.
+fn exit_code(sys: &Bound<'_, PyModule>, exc: &PyErr) -> i32 {
+    let code = match exc.value(sys.py()).getattr("code") {
+        Ok(code) => code,
+        Err(_) => return 1,
     };
-    let message = exc
-        .as_object()
-        .str(vm)
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Exception { type_name: exc.class().name().to_string(), message, traceback }
+    if code.is_none() {
+        return 0;
+    }
+    if let Ok(n) = code.extract::<c_int>() {
+        return n;
+    }
+    let printed = (|| {
+        let stderr = sys.getattr("stderr")?;
+        if !stderr.is_none() {
+            stderr.call_method1("write", (format!("{}\n", code.str()?),))?;
+        }
+        Ok::<_, PyErr>(())
+    })();
+    drop(printed);
+    1
 }
 
-fn flush_stdio(vm: &VirtualMachine) {
+fn describe(py: Python<'_>, cell: &GuestCell, exc: &PyErr, request: &Request) -> Exception {
+    let value = exc.value(py);
+    let formatted = cell.format_exception.call1(py, (value, request.filename.as_str(), request.source.as_str()));
+    let type_name = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    let message = value.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let traceback = match formatted.and_then(|t| t.extract::<String>(py)) {
+        Ok(t) => t,
+        // The applet broke the formatter: the type and message still tell what happened.
+        Err(_) => format!("{type_name}: {message}\n"),
+    };
+    Exception { type_name, message, traceback }
+}
+
+fn flush_stdio(sys: &Bound<'_, PyModule>) {
     for name in ["stdout", "stderr"] {
-        if let Ok(stream) = vm.sys_module.get_attr(name, vm) {
-            let _ = vm.call_method(&stream, "flush", ());
+        if let Ok(stream) = sys.getattr(name) {
+            // A stream that cannot flush (the applet replaced it) is the applet's own affair.
+            let _ = stream.is_none() || stream.call_method0("flush").is_ok();
         }
     }
 }
-

@@ -1,92 +1,91 @@
 //! Converting between Python objects and plain data for the host (see `abi::Value`).
 
 use crate::abi::{MAX_DEPTH, Value};
-use rustpython_vm::builtins::{PyBytes, PyDict, PyFloat, PyInt, PyList, PyStr, PyTuple};
-use rustpython_vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// Plain data only: None, bool, int, float, str, bytes, list, tuple and dict, nested at most
 /// `MAX_DEPTH` deep (so a list that contains itself is refused, not followed). Anything else is a
 /// `TypeError` in the cell.
-pub fn to_value(vm: &VirtualMachine, obj: &PyObjectRef) -> PyResult<Value> {
-    convert(vm, obj, 0)
+pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
+    convert(obj, 0)
 }
 
-fn convert(vm: &VirtualMachine, obj: &PyObjectRef, depth: usize) -> PyResult<Value> {
+fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(vm.new_value_error(format!(
+        return Err(PyValueError::new_err(format!(
             "value nests deeper than {MAX_DEPTH} levels and cannot leave the cell"
         )));
     }
-    if vm.is_none(obj) {
+    if obj.is_none() {
         return Ok(Value::None);
     }
-    let class = obj.class();
-    if class.is(vm.ctx.types.bool_type) {
-        return Ok(Value::Bool(obj.is(&vm.ctx.true_value)));
+    if let Ok(b) = obj.cast_exact::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
     }
-    if let Some(i) = obj.downcast_ref::<PyInt>() {
-        return Ok(match i.try_to_primitive::<i64>(vm) {
+    if let Ok(i) = obj.cast::<PyInt>() {
+        return Ok(match i.extract::<i64>() {
             Ok(n) => Value::Int(n),
-            Err(_) => Value::BigInt(i.as_bigint().to_string()),
+            // int.__repr__ of the base type: a subclass's own __str__ does not decide what crosses.
+            Err(_) => Value::BigInt(obj.py().get_type::<PyInt>().call_method1("__repr__", (i,))?.extract()?),
         });
     }
-    if let Some(f) = obj.downcast_ref::<PyFloat>() {
-        return Ok(Value::Float(f.to_f64()));
+    if let Ok(f) = obj.cast::<PyFloat>() {
+        return Ok(Value::Float(f.value()));
     }
-    if let Some(s) = obj.downcast_ref::<PyStr>() {
+    if let Ok(s) = obj.cast::<PyString>() {
         return Ok(Value::Str(s.to_string_lossy().into_owned()));
     }
-    if let Some(b) = obj.downcast_ref::<PyBytes>() {
+    if let Ok(b) = obj.cast::<PyBytes>() {
         return Ok(Value::Bytes(b.as_bytes().to_vec()));
     }
-    if let Some(l) = obj.downcast_ref::<PyList>() {
-        let items = l.borrow_vec().to_vec();
-        return Ok(Value::List(convert_all(vm, &items, depth)?));
+    if let Ok(l) = obj.cast::<PyList>() {
+        // A snapshot of the items: converting one may run no code, but the list is the applet's.
+        let items: Vec<Bound<'_, PyAny>> = l.iter().collect();
+        return Ok(Value::List(convert_all(&items, depth)?));
     }
-    if let Some(t) = obj.downcast_ref::<PyTuple>() {
-        return Ok(Value::Tuple(convert_all(vm, t.as_slice(), depth)?));
+    if let Ok(t) = obj.cast::<PyTuple>() {
+        let items: Vec<Bound<'_, PyAny>> = t.iter().collect();
+        return Ok(Value::Tuple(convert_all(&items, depth)?));
     }
-    if let Some(d) = obj.downcast_ref::<PyDict>() {
-        let mut pairs = Vec::new();
-        for (k, v) in d.items_vec() {
-            pairs.push((convert(vm, &k, depth + 1)?, convert(vm, &v, depth + 1)?));
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut pairs = Vec::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            pairs.push((convert(&k, depth + 1)?, convert(&v, depth + 1)?));
         }
         return Ok(Value::Dict(pairs));
     }
-    Err(vm.new_type_error(format!(
+    Err(PyTypeError::new_err(format!(
         "a '{}' object cannot leave the cell: only None, bool, int, float, str, bytes, list, \
          tuple and dict cross by value",
-        class.name()
+        obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
     )))
 }
 
-fn convert_all(vm: &VirtualMachine, items: &[PyObjectRef], depth: usize) -> PyResult<Vec<Value>> {
-    items.iter().map(|item| convert(vm, item, depth + 1)).collect()
+fn convert_all(items: &[Bound<'_, PyAny>], depth: usize) -> PyResult<Vec<Value>> {
+    items.iter().map(|item| convert(item, depth + 1)).collect()
 }
 
 /// Plain data from the host, as Python objects.
-pub fn from_value(vm: &VirtualMachine, value: &Value) -> PyObjectRef {
-    let ctx = &vm.ctx;
-    match value {
-        Value::None => vm.ctx.none(),
-        Value::Bool(b) => ctx.new_bool(*b).into(),
-        Value::Int(i) => ctx.new_int(*i).into(),
-        Value::BigInt(s) => {
-            let int_type = ctx.types.int_type.as_object();
-            int_type.call((ctx.new_str(s.as_str()),), vm).unwrap_or_else(|_| ctx.none())
-        }
-        Value::Float(f) => ctx.new_float(*f).into(),
-        Value::Str(s) => ctx.new_str(s.as_str()).into(),
-        Value::Bytes(b) => ctx.new_bytes(b.clone()).into(),
-        Value::List(items) => ctx.new_list(items.iter().map(|v| from_value(vm, v)).collect()).into(),
-        Value::Tuple(items) => ctx.new_tuple(items.iter().map(|v| from_value(vm, v)).collect()).into(),
+pub fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::None => py.None().into_bound(py),
+        Value::Bool(b) => PyBool::new(py, *b).to_owned().into_any(),
+        Value::Int(i) => i.into_pyobject(py)?.into_any(),
+        Value::BigInt(s) => py.get_type::<PyInt>().call1((s.as_str(),))?,
+        Value::Float(f) => PyFloat::new(py, *f).into_any(),
+        Value::Str(s) => PyString::new(py, s).into_any(),
+        Value::Bytes(b) => PyBytes::new(py, b).into_any(),
+        Value::List(items) => PyList::new(py, items.iter().map(|v| from_value(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::Tuple(items) => PyTuple::new(py, items.iter().map(|v| from_value(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
         Value::Dict(pairs) => {
-            let dict = ctx.new_dict();
+            let dict = PyDict::new(py);
             for (k, v) in pairs {
                 // A key Python cannot hash (a list) is dropped: the host sends none.
-                let _ = dict.set_item(&*from_value(vm, k), from_value(vm, v), vm);
+                let _ = dict.set_item(from_value(py, k)?, from_value(py, v)?);
             }
-            dict.into()
+            dict.into_any()
         }
-    }
+    })
 }
