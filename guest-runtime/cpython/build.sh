@@ -115,6 +115,9 @@ find "$b"/Modules -name '*.a' -exec cp {} "$out"/lib/ \;
 for l in $(grep -o -- '-l\(dl\|z\|wasi-emulated-[a-z-]*\)\b' "$b"/Makefile | sort -u); do
   cp -L "$S/lib/wasm32-wasi/lib${l#-l}.a" "$out"/lib/
 done
+# A reactor's entry: `_initialize` runs the C constructors once. Without it wasm-ld would wrap
+# every export in constructors and destructors (atexit handlers) as for a command.
+cp -L "$S"/lib/wasm32-wasi/crt1-reactor.o "$out"/
 "$src"/cross-build/build/python "$here"/pack_stdlib.py "$src"/Lib "$out"/stdlib.frozen
 cat > "$out"/pyo3-config.txt <<CONFIG
 implementation=CPython
