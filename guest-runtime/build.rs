@@ -31,6 +31,8 @@ fn main() {
     }
     // A reactor module: `_initialize` runs the C constructors once (see build.sh).
     println!("cargo:rustc-link-arg={}", out.join("crt1-reactor.o").display());
+    // A syntax error must not make the cell open files (see interpreter.rs).
+    println!("cargo:rustc-link-arg=--wrap=_PyErr_ProgramDecodedTextObject");
     // CPython's C stack: deep recursion must end in RecursionError, not a trap (CPython's own
     // WASI build uses the same size). The host's max_wasm_stack bounds the wasm stack beside it.
     println!("cargo:rustc-link-arg=-zstack-size=8388608");

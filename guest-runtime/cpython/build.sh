@@ -118,7 +118,7 @@ done
 # A reactor's entry: `_initialize` runs the C constructors once. Without it wasm-ld would wrap
 # every export in constructors and destructors (atexit handlers) as for a command.
 cp -L "$S"/lib/wasm32-wasi/crt1-reactor.o "$out"/
-"$src"/cross-build/build/python "$here"/pack_stdlib.py "$src"/Lib "$out"/stdlib.frozen
+"$src"/cross-build/build/python "$here"/pack_stdlib.py "$src"/Lib "$b"/build/lib.wasi-wasm32-3.13 "$W" "$out"/stdlib.frozen
 cat > "$out"/pyo3-config.txt <<CONFIG
 implementation=CPython
 version=3.13

@@ -8,7 +8,10 @@ does not depend on a cell's grants, and no `open()` or `os.listdir()` in a cell 
 Format (little-endian): b"PCFROZEN", u32 count, then per module: u32 name length (with its NUL),
 the name and a NUL, u8 is_package, u32 code length, the marshalled code.
 
-usage: pack_stdlib.py LIB_DIR OUT_FILE
+usage: pack_stdlib.py LIB_DIR BUILD_LIB_DIR BUILD_ROOT OUT_FILE
+
+BUILD_LIB_DIR holds the build's generated `_sysconfigdata_*.py` (what `sysconfig` reports); every
+BUILD_ROOT in it becomes `/build`, so no path of the machine that built the guest reaches a cell.
 """
 import marshal, os, struct, sys
 
@@ -36,11 +39,20 @@ def modules(lib):
                 yield ".".join(package + [stem]), os.path.join(dirpath, filename), False
 
 
-def main(lib, out):
-    entries = []
+def sources(lib, build_lib, build_root):
     for name, path, is_package in modules(lib):
         with open(path, "rb") as f:
-            source = f.read()
+            yield name, f.read(), is_package
+    for filename in sorted(os.listdir(build_lib)):
+        if filename.startswith("_sysconfigdata_") and filename.endswith(".py"):
+            with open(os.path.join(build_lib, filename), "rb") as f:
+                source = f.read().replace(build_root.rstrip("/").encode(), b"/build")
+            yield filename[:-3], source, False
+
+
+def main(lib, build_lib, build_root, out):
+    entries = []
+    for name, source, is_package in sources(lib, build_lib, build_root):
         # The file name CPython's own frozen modules carry: tracebacks show no host path.
         code = compile(source, f"<frozen {name}>", "exec", dont_inherit=True, optimize=0)
         entries.append((name, is_package, marshal.dumps(code)))

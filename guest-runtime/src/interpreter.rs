@@ -11,6 +11,14 @@ pub fn start() -> bool {
     // SAFETY: the PyConfig is initialized by CPython before use and cleared after; the
     // interpreter is started once, on the only thread.
     unsafe {
+        // UTF-8 mode: text I/O and file names are UTF-8 whatever the (absent) locale says.
+        let mut preconfig = std::mem::MaybeUninit::<ffi::PyPreConfig>::zeroed();
+        ffi::PyPreConfig_InitIsolatedConfig(preconfig.as_mut_ptr());
+        let mut preconfig = preconfig.assume_init();
+        preconfig.utf8_mode = 1;
+        if ffi::PyStatus_Exception(ffi::Py_PreInitialize(&preconfig)) != 0 {
+            return false;
+        }
         let mut config = std::mem::MaybeUninit::<ffi::PyConfig>::zeroed();
         ffi::PyConfig_InitIsolatedConfig(config.as_mut_ptr());
         let mut config = config.assume_init();
@@ -35,3 +43,16 @@ pub fn start() -> bool {
 }
 
 use crate::host::_padcell;
+
+/// Stands in for CPython's `_PyErr_ProgramDecodedTextObject` (the link wraps it, see build.rs),
+/// which reopens a file by name to quote the line of a `SyntaxError`. In a cell the source is
+/// what the host sent, not a file: the parser then quotes the line from the source it parsed,
+/// and a syntax error never makes the cell open a path it was not asked to.
+#[unsafe(no_mangle)]
+pub extern "C" fn __wrap__PyErr_ProgramDecodedTextObject(
+    _filename: *mut ffi::PyObject,
+    _lineno: c_int,
+    _encoding: *const std::ffi::c_char,
+) -> *mut ffi::PyObject {
+    std::ptr::null_mut()
+}
