@@ -17,6 +17,7 @@ use crate::supervisor::{Supervisor, WeakSupervisor};
 use anyhow::{Context, Result, anyhow};
 use std::path::Path;
 use std::sync::Arc;
+use crate::stack::with_wasm_stack;
 use wasmtime::{Memory, Store, TypedFunc};
 
 /// How long a cell may take to start its interpreter, however many cells share the CPU.
@@ -180,9 +181,9 @@ fn start(supervisor: &Supervisor, recipe: Recipe, stdin: Input, stdout: Output, 
     let init = instance.get_typed_func::<(), u32>(&mut store, abi::EXPORT_INIT)?;
     // A reactor module runs its constructors in `_initialize` before anything else.
     if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
-        initialize.call(&mut store, ()).context("initializing the guest runtime")?;
+        with_wasm_stack(|| initialize.call(&mut store, ())).context("initializing the guest runtime")?;
     }
-    let status = init.call(&mut store, ()).context("starting the interpreter")?;
+    let status = with_wasm_stack(|| init.call(&mut store, ())).context("starting the interpreter")?;
     if status != 0 {
         return Err(anyhow!("the interpreter failed to start (status {status})"));
     }
@@ -387,12 +388,15 @@ impl Cell {
     }
 
     fn call_guest(&mut self, op: Op, request: &[u8], len: u32) -> wasmtime::Result<u32> {
-        let ptr = self.alloc.call(&mut self.store, len)?;
-        if ptr == 0 {
-            anyhow::bail!("the guest could not allocate {len} bytes for the request");
-        }
-        self.memory.write(&mut self.store, ptr as usize, request)?;
-        self.run.call(&mut self.store, (op as u32, ptr, len))
+        let Cell { store, alloc, run, memory, .. } = self;
+        with_wasm_stack(|| {
+            let ptr = alloc.call(&mut *store, len)?;
+            if ptr == 0 {
+                anyhow::bail!("the guest could not allocate {len} bytes for the request");
+            }
+            memory.write(&mut *store, ptr as usize, request)?;
+            run.call(&mut *store, (op as u32, ptr, len))
+        })
     }
 
     /// A call into the guest failed: the instance is in an unknown state and runs nothing more.

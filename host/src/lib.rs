@@ -37,6 +37,7 @@ mod sandbox;
 mod sched;
 pub mod serve;
 mod snapshot;
+mod stack;
 mod state;
 mod supervisor;
 mod wasi_shadows;

@@ -35,7 +35,9 @@ impl RawModule {
             Sandbox::new(&self.supervisor, policy, args, Input::Empty, Output::Capture, Output::Capture, None, &Default::default())?;
         sandbox.control.start_call(policy.limits().timeout);
         sandbox.refuel()?;
-        let instance = self.supervisor.linker().instantiate(&mut sandbox.store, &self.module)?;
+        // A module's start function runs here.
+        let (linker, store) = (self.supervisor.linker(), &mut sandbox.store);
+        let instance = crate::stack::with_wasm_stack(|| linker.instantiate(store, &self.module))?;
         sandbox.store.data().fs.started();
         Ok(RawCell { sandbox, instance })
     }
@@ -61,7 +63,8 @@ impl RawCell {
         let mut results = vec![Val::I32(0); func.ty(&self.sandbox.store).results().len()];
         self.sandbox.control.start_call(self.sandbox.limits.timeout);
         self.sandbox.refuel()?;
-        func.call(&mut self.sandbox.store, &params, &mut results)?;
+        let store = &mut self.sandbox.store;
+        crate::stack::with_wasm_stack(|| func.call(store, &params, &mut results))?;
         Ok(results.iter().map(|v| v.i32().unwrap_or_default()).collect())
     }
 

@@ -294,6 +294,8 @@ fn engine_config(metered: bool, pool: Option<u32>) -> Config {
     // Epochs let a deadline or a cancellation interrupt running code; fuel meters CPU.
     config.epoch_interruption(true);
     config.consume_fuel(metered);
+    // CPython recurses in C; every entry into wasm runs with this much stack (see stack.rs).
+    config.max_wasm_stack(crate::stack::WASM_STACK);
     // For `perf record`: name the guest's compiled functions in /tmp/perf-PID.map.
     if std::env::var_os("PADCELL_PERFMAP").is_some_and(|v| v == "1") {
         config.profiler(wasmtime::ProfilingStrategy::PerfMap);

@@ -95,11 +95,12 @@ impl WasiCommand {
         self.sandbox.refuel().map_err(CellError::Host)?;
         let Sandbox { store, control, limits, stdout, stderr, .. } = &mut self.sandbox;
         control.start_call(limits.timeout);
-        let outcome = self
-            .pre
-            .instantiate(&mut *store)
-            .and_then(|instance| instance.get_typed_func::<(), ()>(&mut *store, START))
-            .and_then(|start| start.call(&mut *store, ()));
+        let pre = &self.pre;
+        let outcome = crate::stack::with_wasm_stack(|| {
+            pre.instantiate(&mut *store)
+                .and_then(|instance| instance.get_typed_func::<(), ()>(&mut *store, START))
+                .and_then(|start| start.call(&mut *store, ()))
+        });
         // Forwarded output is written by the time the run returns, within its deadline.
         let drained = stdout.drain(control).and_then(|()| stderr.drain(control));
         match outcome {

@@ -1,0 +1,83 @@
+//! The native stack that wasm runs on.
+//!
+//! Compiled wasm runs on the calling thread's own stack, and wasmtime stops it with a clean trap
+//! after [`WASM_STACK`] bytes (`max_wasm_stack`). That bound only protects the host if the thread
+//! really has that much stack left: otherwise deep recursion in a cell would run off the end of
+//! the thread's stack and crash the process. CPython needs a deep stack (its C code recurses for
+//! nested data, `repr`, and every Python call made from C), or deep recursion would end the cell
+//! with a trap instead of raising `RecursionError`.
+//!
+//! So every entry into wasm goes through [`with_wasm_stack`]: on the calling thread when that
+//! thread has room (the CLI's main thread), else on a helper thread with a stack of known size,
+//! while the caller waits. A nested cell's call, made from inside its parent's host call, finds
+//! less room left and moves to a helper thread of its own.
+
+/// The most native stack one entry into wasm may use (wasmtime's `max_wasm_stack`).
+pub const WASM_STACK: usize = 4 << 20;
+
+/// Room for the host's own frames around and beneath the wasm: host functions, the limiter,
+/// and a nested cell's setup.
+const HOST_MARGIN: usize = 1 << 20;
+
+/// Runs `f`, which enters wasm, on a stack with at least [`WASM_STACK`] plus a margin left.
+pub fn with_wasm_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if remaining().is_some_and(|left| left >= WASM_STACK + HOST_MARGIN) {
+        return f();
+    }
+    std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("padcell-wasm".into())
+            .stack_size(WASM_STACK + 2 * HOST_MARGIN)
+            .spawn_scoped(scope, f);
+        match helper {
+            Ok(helper) => helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had (the process is at its limit): nothing is run.
+            Err(e) => panic!("padcell could not start a thread to run wasm on: {e}"),
+        }
+    })
+}
+
+/// Bytes of stack left below this frame on the current thread, if the platform says.
+#[cfg(target_os = "linux")]
+fn remaining() -> Option<usize> {
+    // SAFETY: pthread_getattr_np fills `attr` for the calling thread; it is destroyed after use,
+    // and pthread_attr_getstack only reads it.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+            return None;
+        }
+        let mut low: *mut libc::c_void = std::ptr::null_mut();
+        let mut size: libc::size_t = 0;
+        let got = libc::pthread_attr_getstack(&attr, &mut low, &mut size);
+        libc::pthread_attr_destroy(&mut attr);
+        if got != 0 {
+            return None;
+        }
+        let here = &got as *const _ as usize;
+        // The guard page(s) sit at the low end, inside what getstack reports for the main thread.
+        here.checked_sub(low as usize)?.checked_sub(64 << 10)
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn remaining() -> Option<usize> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_thread_moves_the_work_to_a_stack_with_room() {
+        let ran_on = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(|| with_wasm_stack(|| (std::thread::current().name().map(str::to_owned), remaining())))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(ran_on.0.as_deref(), Some("padcell-wasm"));
+        assert!(ran_on.1.unwrap() >= WASM_STACK + HOST_MARGIN, "{:?}", ran_on.1);
+    }
+}
