@@ -102,18 +102,30 @@ fn output_is_cut_with_a_marker_and_the_cell_stopped() {
 }
 
 #[test]
-fn deep_recursion_is_a_recursion_error_or_a_clean_stack_limit() {
+fn deep_recursion_is_a_recursion_error_or_a_clean_limit() {
     let _serial = one_at_a_time();
     let mut cell = supervisor().cell().build().unwrap();
     cell.exec("def dive(n):\n    return dive(n + 1)").unwrap();
     let Err(CellError::Exception(e)) = cell.exec("dive(0)") else { panic!("no RecursionError") };
     assert_eq!(e.type_name, "RecursionError");
+    // Recursion in CPython's C code (nested data, repr, Python called from C) has the stack it
+    // needs to reach its own limit: a RecursionError, and the cell goes on.
+    for deep in [
+        "import json\njson.loads('[' * 100_000 + ']' * 100_000)",
+        "class A:\n    def __repr__(self): return repr(A())\nrepr(A())",
+        "def f(n): return sorted([1, 2], key=lambda x: f(n + 1))\nf(0)",
+    ] {
+        let Err(CellError::Exception(e)) = cell.exec(deep) else { panic!("{deep}: no RecursionError") };
+        assert_eq!(e.type_name, "RecursionError", "{deep}");
+    }
+    assert_eq!(cell.eval("1 + 1").unwrap(), Value::Int(2));
+    // Python frames live in the cell's memory: past a raised recursion limit, the memory limit.
     let (kind, message, _) = stopped_by(
-        Limits::default(),
+        Limits { memory: 64 << 20, ..Limits::default() },
         "import sys\nsys.setrecursionlimit(10**8)\ndef dive(n):\n    return dive(n + 1)\ndive(0)",
     );
-    assert_eq!(kind, LimitKind::Stack);
-    assert_eq!(message, "cell exhausted its stack (recursion too deep)");
+    assert_eq!(kind, LimitKind::Memory);
+    assert_eq!(message, "cell exceeded its memory limit (64.0 MiB)");
 }
 
 #[test]
@@ -153,12 +165,17 @@ fn a_cancel_handle_stops_a_running_cell_from_another_thread() {
 #[test]
 fn each_limit_has_its_exit_code_and_one_line_in_the_cli() {
     let _serial = one_at_a_time();
+    // A WASI module that recurses without end: only the stack stops it.
+    let dir = tempfile::tempdir().unwrap();
+    let dive = dir.path().join("dive.wat");
+    std::fs::write(&dive, r#"(module (func $dive (export "_start") call $dive) (memory (export "memory") 1))"#).unwrap();
     let cases: &[(&[&str], i32, &str)] = &[
         (&["--timeout", "300ms", "-c", "while True: pass"], 124, "padcell: cell exceeded its time limit (300ms)"),
         (&["--fuel", "1000000", "-c", "while True: pass"], 121, "padcell: cell exceeded its fuel limit (1000000 units)"),
         (&["--max-memory", "96MiB", "-c", "x = []\nwhile True: x.append(bytearray(1 << 20))"], 122, "padcell: cell exceeded its memory limit (96.0 MiB)"),
         (&["--max-output", "100B", "-c", "while True: print('x' * 50)"], 123, "padcell: cell exceeded its output limit (100 B)"),
-        (&["--allow-sys", "setrecursionlimit", "-c", "import sys\nsys.setrecursionlimit(10**8)\ndef d(): d()\nd()"], 125, "padcell: cell exhausted its stack (recursion too deep)"),
+        (&["--allow-sys", "setrecursionlimit", "--max-memory", "64MiB", "-c", "import sys\nsys.setrecursionlimit(10**8)\ndef d(): d()\nd()"], 122, "padcell: cell exceeded its memory limit (64.0 MiB)"),
+        (&[dive.to_str().unwrap()], 125, "padcell: cell exhausted its stack (recursion too deep)"),
     ];
     for (args, code, line) in cases {
         let mut argv = vec!["run"];

@@ -36,6 +36,13 @@ pub fn start() -> bool {
         config.module_search_paths_set = 1;
         // The cell sees output as it is written, even if its deadline ends it mid-loop.
         config.buffered_stdio = 0;
+        // Frozen stdlib modules get `__file__` under this directory, which no cell has: code that
+        // looks at its own file name (warnings' skip_file_prefixes) works, and opens nothing.
+        let cfg = &raw mut config;
+        if ffi::PyStatus_Exception(ffi::PyConfig_SetBytesString(cfg, &raw mut (*cfg).stdlib_dir, c"/<stdlib>".as_ptr())) != 0 {
+            ffi::PyConfig_Clear(cfg);
+            return false;
+        }
         let status = ffi::Py_InitializeFromConfig(&config);
         ffi::PyConfig_Clear(&mut config);
         ffi::PyStatus_Exception(status) == 0 && ffi::Py_IsInitialized() != c_int::from(false)

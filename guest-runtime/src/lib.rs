@@ -100,7 +100,9 @@ fn prepare() -> Option<GuestCell> {
             let format_exception = py.import("_padcell")?.getattr("format_exception")?;
             let marshal_dumps = py.import("marshal")?.getattr("dumps")?;
             run(APPLET_API, "<padcell api>")?;
-            let loader = run(LOADER, "<padcell loader>")?;
+            // Named so that warnings skip its frames as they skip importlib._bootstrap's: a
+            // module's warning at import points at the applet's import line.
+            let loader = run(LOADER, "<padcell loader, importlib._bootstrap>")?;
             let get = |name: &str| -> PyResult<Py<PyAny>> {
                 Ok(loader.get_item(name)?.ok_or_else(|| PyValueError::new_err(name.to_owned()))?.unbind())
             };

@@ -46,7 +46,9 @@ import linecache as _linecache, traceback as _traceback
 def _format_exception(exc, filename, source):
     """The traceback as CPython prints it, with source lines only from what the host sent (the
     request and modules from roots): rendering a traceback must not make the interpreter go
-    looking for files. padcell's own frames are left out, as CPython leaves out importlib's."""
+    looking for files. padcell's own frames are left out, as CPython leaves out importlib's.
+    At most the outermost 1,000 frames of each traceback are shown: a recursion a raised limit
+    let run a million deep would otherwise take the cell many seconds to describe."""
     known = {name: text.splitlines(keepends=True) for name, text in getattr(_padcell, "module_sources", {}).items()}
     known[filename] = source.splitlines(keepends=True)
     def getline(name, lineno, module_globals=None):
@@ -65,7 +67,7 @@ def _format_exception(exc, filename, source):
     _linecache.lazycache = lambda *args, **kwargs: False
     _linecache.checkcache = lambda *args, **kwargs: None
     try:
-        te = _traceback.TracebackException.from_exception(exc)
+        te = _traceback.TracebackException.from_exception(exc, limit=1000)
         prune(te, set())
         return "".join(te.format())
     finally:

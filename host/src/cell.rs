@@ -362,8 +362,11 @@ impl Cell {
             (Some(Status::Ok), Some(Reply::Value(v))) if matches!(op, Op::Eval | Op::Compile | Op::Call) => Ok(Some(v)),
             // The limiter refused memory and the interpreter raised MemoryError instead of
             // aborting: that is the memory limit too, and it ends the cell as a trap would.
+            // CPython 3.13 says SystemError ("error return without exception set") when the
+            // memory for more Python frames is refused: the same limit.
             (Some(Status::Exception), Some(Reply::Exception(e)))
-                if e.type_name == "MemoryError" && self.control.memory_refused.load(std::sync::atomic::Ordering::Relaxed) =>
+                if matches!(e.type_name.as_str(), "MemoryError" | "SystemError")
+                    && self.control.memory_refused.load(std::sync::atomic::Ordering::Relaxed) =>
             {
                 let exceeded = self.limits.exceeded(LimitKind::Memory);
                 self.spent = Some(exceeded.to_string());
