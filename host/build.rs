@@ -95,7 +95,12 @@ fn build_cpython(root: &Path, target: &Path) -> PathBuf {
         .status()
         .expect("running guest-runtime/cpython/build.sh");
     assert!(status.success(), "building CPython for wasm32-wasi failed ({status}); see guest-runtime/cpython/build.sh");
-    dir.join("out")
+    let out = dir.join("out");
+    // The source tree, for the tests that run CPython's own test suite in cells.
+    if let Ok(source) = std::fs::read_to_string(out.join("source")) {
+        println!("cargo:rustc-env=PADCELL_CPYTHON_SOURCE={}", source.trim());
+    }
+    out
 }
 
 /// The target directory of the build that runs this script: the nearest ancestor of OUT_DIR that

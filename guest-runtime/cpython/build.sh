@@ -129,5 +129,7 @@ lib_dir=$out/lib
 pointer_width=32
 suppress_build_script_link_lines=true
 CONFIG
+# Where the source tree is: its Lib/test is CPython's own test suite (tests/cpython_suite.rs).
+echo "$src" > "$out"/source
 echo "$stamp_text" > "$out"/stamp
 echo "CPython for wasm32-wasi: built in $out"
