@@ -25,8 +25,8 @@ fn two_cells_draw_different_random_numbers() {
 
 #[test]
 fn cells_from_one_snapshot_share_the_string_hash_secret() {
-    // RustPython fixes its hash secret when the interpreter is built, and strings made then
-    // keep their hashes, so every cell restored from one snapshot hashes str alike (the README
+    // CPython draws its hash secret when the interpreter starts, and strings made then keep
+    // their hashes, so every cell restored from one snapshot hashes str alike (the README
     // says so). Each snapshot draws its own secret.
     let hash = || supervisor().cell().build().unwrap().eval("hash('padcell')").unwrap();
     assert_eq!(hash(), hash());

@@ -255,6 +255,19 @@ fn a_planted_symlink_cannot_carry_a_write_out_of_a_writable_grant() {
 }
 
 #[test]
+fn links_made_in_a_cell_only_lead_down_from_where_they_sit() {
+    let tree = HostTree::new();
+    let rule = "a link made in a cell must name a path below its own directory";
+    for target in ["../outside/secret.txt", "/etc/passwd", "sub/../../outside"] {
+        assert_refused(&tree, tree.policy(), &format!("import os; os.symlink({target:?}, '/out/l')"), rule, "symlink");
+    }
+    // A link that descends is made, and read through, as on any POSIX system.
+    let (out, _) = run(tree.policy(), "import os\nos.mkdir('/out/d')\nopen('/out/d/x', 'w').write('x')\nos.symlink('d/x', '/out/l')\nprint(os.readlink('/out/l'), open('/out/l').read())");
+    assert_eq!(out, "d/x x\n");
+    assert_eq!(std::fs::read_link(tree.path("out/l")).unwrap(), Path::new("d/x"));
+}
+
+#[test]
 fn trailing_slashes_do_not_reopen_a_symlink_escape() {
     // RUSTSEC-2026-0269: a link whose target ends in '/' made the resolver follow the next hop.
     let tree = HostTree::new();

@@ -53,7 +53,9 @@ fn cells_per_second(supervisor: &Supervisor, threads: usize, secs: f64) -> f64 {
     let total: usize = std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
-                s.spawn(|| {
+                // Room for wasm's stack on the thread itself (see host/src/stack.rs): a smaller
+                // thread would hand every call to a helper thread.
+                std::thread::Builder::new().stack_size(8 << 20).spawn_scoped(s, || {
                     let mut n = 0;
                     while Instant::now() < deadline {
                         let mut cell = supervisor.cell().build().expect("cell");
@@ -62,6 +64,7 @@ fn cells_per_second(supervisor: &Supervisor, threads: usize, secs: f64) -> f64 {
                     }
                     n
                 })
+                .expect("worker thread")
             })
             .collect();
         workers.into_iter().map(|w| w.join().expect("worker")).sum()

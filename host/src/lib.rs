@@ -1,6 +1,6 @@
 //! padcell: run untrusted Python applets, and plain WASI modules, inside WebAssembly cells.
 //!
-//! A [`Supervisor`] owns the wasmtime engine and the compiled interpreter (RustPython built for
+//! A [`Supervisor`] owns the wasmtime engine and the compiled interpreter (CPython built for
 //! wasm32-wasip1). Each [`Cell`] is a separate instance with its own memory, stdio and
 //! `__main__` namespace, and reaches the host only through WASI preview1 and the `padcell` import
 //! module, both served by the host (see [`abi`] for the whole boundary). A [`WasiModule`] is any

@@ -1,4 +1,4 @@
-//! The pre-initialized interpreter. Building RustPython takes a new cell tens of milliseconds,
+//! The pre-initialized interpreter. Starting CPython takes a new cell tens of milliseconds,
 //! nearly all of its start. wizer runs the guest's `padcell_preinit` once and writes a module
 //! whose memory already holds the built interpreter, so each cell starts from that image
 //! (mapped copy-on-write by the pooling allocator) and only does what is its own in

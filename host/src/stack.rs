@@ -40,6 +40,24 @@ pub fn with_wasm_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// Bytes of stack left below this frame on the current thread, if the platform says.
 #[cfg(target_os = "linux")]
 fn remaining() -> Option<usize> {
+    thread_local! {
+        /// The low end of this thread's stack: asked once per thread, since glibc reads
+        /// /proc/self/maps to answer for the main thread.
+        static LOW: std::cell::Cell<Option<Option<usize>>> = const { std::cell::Cell::new(None) };
+    }
+    let low = LOW.with(|low| {
+        let known = low.get().unwrap_or_else(stack_low);
+        low.set(Some(known));
+        known
+    })?;
+    let here = 0u8;
+    let here = &here as *const u8 as usize;
+    // The guard page(s) sit at the low end, inside what getstack reports for the main thread.
+    here.checked_sub(low)?.checked_sub(64 << 10)
+}
+
+#[cfg(target_os = "linux")]
+fn stack_low() -> Option<usize> {
     // SAFETY: pthread_getattr_np fills `attr` for the calling thread; it is destroyed after use,
     // and pthread_attr_getstack only reads it.
     unsafe {
@@ -51,12 +69,7 @@ fn remaining() -> Option<usize> {
         let mut size: libc::size_t = 0;
         let got = libc::pthread_attr_getstack(&attr, &mut low, &mut size);
         libc::pthread_attr_destroy(&mut attr);
-        if got != 0 {
-            return None;
-        }
-        let here = &got as *const _ as usize;
-        // The guard page(s) sit at the low end, inside what getstack reports for the main thread.
-        here.checked_sub(low as usize)?.checked_sub(64 << 10)
+        (got == 0).then_some(low as usize)
     }
 }
 

@@ -23,12 +23,6 @@ pub const DEFAULT_SYS_NAMES: &[&str] = &[
     "version_info",
 ];
 
-/// `sys` names every view holds, whatever the policy says: the interpreter's native code looks
-/// them up through `import sys`, which gives it the applet's view, and RustPython panics (the
-/// cell traps) when one is missing. `unraisablehook` reports an exception raised in a destructor
-/// (a half-made `socket.socketpair()` under `asyncio.new_event_loop()` does it).
-pub const INTERPRETER_SYS_NAMES: &[&str] = &["unraisablehook"];
-
 /// `os` names applet code sees by default: paths, the environment the policy gives, the file
 /// operations the host polices, and `_exit`, which ends only the cell. Not processes,
 /// descriptors or `chdir`.
@@ -104,15 +98,10 @@ impl RestrictedNames {
         let entry = |key: &str, value: Value| (Value::Str(key.to_owned()), value);
         Value::Dict(vec![
             entry("hidden_builtins", list(&self.hidden_builtins)),
-            entry("sys", self.sys.as_ref().map_or(Value::None, |names| list(&with_interpreter_names(names)))),
+            entry("sys", self.sys.as_ref().map_or(Value::None, list)),
             entry("os", self.os.as_ref().map_or(Value::None, list)),
         ])
     }
-}
-
-/// `names` with [`INTERPRETER_SYS_NAMES`].
-fn with_interpreter_names(names: &BTreeSet<String>) -> BTreeSet<String> {
-    names.iter().cloned().chain(INTERPRETER_SYS_NAMES.iter().map(|n| n.to_string())).collect()
 }
 
 fn identifier(name: &str) -> Result<String, PolicyError> {
