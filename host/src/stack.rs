@@ -20,7 +20,9 @@ pub const WASM_STACK: usize = 4 << 20;
 const HOST_MARGIN: usize = 1 << 20;
 
 /// Runs `f`, which enters wasm, on a stack with at least [`WASM_STACK`] plus a margin left.
-pub fn with_wasm_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+/// If no helper thread can be had (the process is at its thread limit), nothing runs and the
+/// call fails with an error.
+pub fn with_wasm_stack<T: Send>(f: impl FnOnce() -> anyhow::Result<T> + Send) -> anyhow::Result<T> {
     if remaining().is_some_and(|left| left >= WASM_STACK + HOST_MARGIN) {
         return f();
     }
@@ -28,12 +30,9 @@ pub fn with_wasm_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
         let helper = std::thread::Builder::new()
             .name("padcell-wasm".into())
             .stack_size(WASM_STACK + 2 * HOST_MARGIN)
-            .spawn_scoped(scope, f);
-        match helper {
-            Ok(helper) => helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had (the process is at its limit): nothing is run.
-            Err(e) => panic!("padcell could not start a thread to run wasm on: {e}"),
-        }
+            .spawn_scoped(scope, f)
+            .map_err(|e| anyhow::anyhow!("could not start a thread to run the cell on: {e}"))?;
+        helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })
 }
 
@@ -86,9 +85,10 @@ mod tests {
     fn a_small_thread_moves_the_work_to_a_stack_with_room() {
         let ran_on = std::thread::Builder::new()
             .stack_size(256 << 10)
-            .spawn(|| with_wasm_stack(|| (std::thread::current().name().map(str::to_owned), remaining())))
+            .spawn(|| with_wasm_stack(|| Ok((std::thread::current().name().map(str::to_owned), remaining()))))
             .unwrap()
             .join()
+            .unwrap()
             .unwrap();
         assert_eq!(ran_on.0.as_deref(), Some("padcell-wasm"));
         assert!(ran_on.1.unwrap() >= WASM_STACK + HOST_MARGIN, "{:?}", ran_on.1);
