@@ -8,9 +8,12 @@
 //! with a trap instead of raising `RecursionError`.
 //!
 //! So every entry into wasm goes through [`with_wasm_stack`]: on the calling thread when that
-//! thread has room (the CLI's main thread), else on a helper thread with a stack of known size,
-//! while the caller waits. A nested cell's call, made from inside its parent's host call, finds
-//! less room left and moves to a helper thread of its own.
+//! thread has room (the CLI's main thread), else on that thread's helper, a thread with a stack
+//! of known size kept for it, while the caller waits. A nested cell's call, made from inside its
+//! parent's host call, finds less room left and moves to a helper of its own.
+
+use std::cell::RefCell;
+use std::sync::mpsc;
 
 /// The most native stack one entry into wasm may use (wasmtime's `max_wasm_stack`).
 pub const WASM_STACK: usize = 4 << 20;
@@ -19,21 +22,62 @@ pub const WASM_STACK: usize = 4 << 20;
 /// and a nested cell's setup.
 const HOST_MARGIN: usize = 1 << 20;
 
-/// Runs `f`, which enters wasm, on a stack with at least [`WASM_STACK`] plus a margin left.
-/// If no helper thread can be had (the process is at its thread limit), nothing runs and the
-/// call fails with an error.
+/// Runs `f`, which enters wasm, on a stack with at least [`WASM_STACK`] plus a margin left: this
+/// thread's, or its helper thread's. If no helper thread can be had (the process is at its
+/// thread limit), nothing runs and the call fails with an error.
 pub fn with_wasm_stack<T: Send>(f: impl FnOnce() -> anyhow::Result<T> + Send) -> anyhow::Result<T> {
     if remaining().is_some_and(|left| left >= WASM_STACK + HOST_MARGIN) {
         return f();
     }
-    std::thread::scope(|scope| {
-        let helper = std::thread::Builder::new()
-            .name("padcell-wasm".into())
-            .stack_size(WASM_STACK + 2 * HOST_MARGIN)
-            .spawn_scoped(scope, f)
-            .map_err(|e| anyhow::anyhow!("could not start a thread to run the cell on: {e}"))?;
-        helper.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-    })
+    let (done, outcome) = mpsc::sync_channel(1);
+    let job = move || {
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+    };
+    let job: Box<dyn FnOnce() + Send + '_> = Box::new(job);
+    // SAFETY: only the lifetime is erased. This function does not return until the job has run
+    // (it sends its outcome as its last act) or has been dropped unrun (the helper is gone, and
+    // `recv` fails), so nothing the job borrows is used after it is gone.
+    let job: Job = unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + '_>, Job>(job) };
+    HELPER.with_borrow_mut(|helper| {
+        if helper.is_none() {
+            *helper = Some(start_helper()?);
+        }
+        let sent = helper.as_ref().map(|jobs| jobs.send(job));
+        if !matches!(sent, Some(Ok(()))) {
+            *helper = None;
+            anyhow::bail!("the thread that runs this thread's cells is gone");
+        }
+        Ok(())
+    })?;
+    match outcome.recv() {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => Err(anyhow::anyhow!("the thread that runs this thread's cells stopped before the call ran")),
+    }
+}
+
+/// Work for a helper thread, lifetime erased (see `with_wasm_stack`).
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+thread_local! {
+    /// This thread's helper: a thread with a stack of known size that runs its calls into wasm
+    /// while it waits. Started on first need and kept, so a call costs a hand-off, not a
+    /// thread's start; it ends when this thread does (its queue closes).
+    static HELPER: RefCell<Option<mpsc::Sender<Job>>> = const { RefCell::new(None) };
+}
+
+fn start_helper() -> anyhow::Result<mpsc::Sender<Job>> {
+    let (jobs, queue) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name("padcell-wasm".into())
+        .stack_size(WASM_STACK + 2 * HOST_MARGIN)
+        .spawn(move || {
+            for job in queue {
+                job();
+            }
+        })
+        .map_err(|e| anyhow::anyhow!("could not start a thread to run the cell on: {e}"))?;
+    Ok(jobs)
 }
 
 /// Bytes of stack left below this frame on the current thread, if the platform says.
@@ -80,6 +124,22 @@ fn remaining() -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_on_the_helper_reaches_the_caller_and_the_helper_goes_on() {
+        let small = std::thread::Builder::new().stack_size(256 << 10);
+        let outcomes = small
+            .spawn(|| {
+                let borrowed = String::from("borrowed");
+                let panicked = std::panic::catch_unwind(|| with_wasm_stack::<()>(|| panic!("in the cell's call")));
+                let after = with_wasm_stack(|| Ok(borrowed.len()));
+                (panicked.is_err(), after.unwrap())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(outcomes, (true, 8));
+    }
 
     #[test]
     fn a_small_thread_moves_the_work_to_a_stack_with_room() {
