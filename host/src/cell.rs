@@ -179,11 +179,15 @@ fn start(supervisor: &Supervisor, recipe: Recipe, stdin: Input, stdout: Output, 
     let alloc = instance.get_typed_func(&mut store, abi::EXPORT_ALLOC)?;
     let run = instance.get_typed_func(&mut store, abi::EXPORT_RUN)?;
     let init = instance.get_typed_func::<(), u32>(&mut store, abi::EXPORT_INIT)?;
-    // A reactor module runs its constructors in `_initialize` before anything else.
-    if let Ok(initialize) = instance.get_typed_func::<(), ()>(&mut store, "_initialize") {
-        with_wasm_stack(|| initialize.call(&mut store, ())).context("initializing the guest runtime")?;
-    }
-    let status = with_wasm_stack(|| init.call(&mut store, ())).context("starting the interpreter")?;
+    // A reactor module runs its constructors in `_initialize` before anything else (a snapshot
+    // has it already run, and wizer removed the export). One entry into wasm for both.
+    let initialize = instance.get_typed_func::<(), ()>(&mut store, "_initialize").ok();
+    let status = with_wasm_stack(|| {
+        if let Some(initialize) = initialize {
+            initialize.call(&mut store, ()).context("initializing the guest runtime")?;
+        }
+        init.call(&mut store, ()).context("starting the interpreter")
+    })?;
     if status != 0 {
         return Err(anyhow!("the interpreter failed to start (status {status})"));
     }
