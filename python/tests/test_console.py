@@ -1,0 +1,67 @@
+"""`python -m padcell`: the interactive console inside a cell, and running programs."""
+
+import os
+import subprocess
+import sys
+
+import padcell
+from padcell.console import Console, echoing
+
+
+def padcell_cli(*args, stdin=""):
+    return subprocess.run([sys.executable, "-m", "padcell", *args], input=stdin, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+
+
+def test_console_keeps_state_echoes_and_prints_tracebacks():
+    session = "x = 6 * 7\nx\n1/0\ndef f():\n    return x + 1\n\nf()\nNone\n'a' * 3\nexit()\nprint('never')\n"
+    run = padcell_cli(stdin=session)
+    assert run.returncode == 0, run.stderr
+    assert "42\n" in run.stdout and "43\n" in run.stdout and "'aaa'\n" in run.stdout
+    assert "never" not in run.stdout
+    assert ('Traceback (most recent call last):\n  File "<stdin>", line 1, in <module>\n'
+            "ZeroDivisionError: division by zero\n") in run.stderr
+    assert "padcell console" in run.stderr
+
+
+def test_console_ends_at_end_of_input_and_on_sys_exit():
+    assert padcell_cli(stdin="y = 1\n").returncode == 0
+    assert padcell_cli(stdin="import sys\nsys.exit(5)\n").returncode == 5
+
+
+def test_console_syntax_errors_come_from_the_cell():
+    run = padcell_cli(stdin="1 +* 2\nprint('after')\n")
+    assert "SyntaxError" in run.stderr and "after" in run.stdout
+
+
+def test_console_in_process(sup):
+    out = []
+    lines = iter(["n = 10", "for i in range(3):", "    n += i", "", "n", "quit()"])
+    console = Console(lambda: sup.cell(stdout=out.append, stderr=out.append), write_err=out.append)
+    assert console.interact(read=lambda prompt: next(lines)) == 0
+    assert b"13\n" in [o for o in out if isinstance(o, bytes)]
+
+
+def test_echoing_keeps_line_numbers():
+    assert echoing("x = 1") == "x = 1"
+    wrapped = echoing("x = 1; x\n")
+    assert wrapped.startswith("x = 1; (lambda") and wrapped.endswith("(x)\n")
+
+
+def test_running_programs_like_padcell_run(tmp_path):
+    run = padcell_cli("-c", "import sys; print(sys.argv)", "a", "b")
+    assert run.stdout == "['-c', 'a', 'b']\n"
+    assert padcell_cli("-c", "import sys; sys.exit(3)").returncode == 3
+    run = padcell_cli("-", stdin="print('from stdin')\n")
+    assert run.stdout == "from stdin\n"
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f.txt").write_text("granted")
+    script = tmp_path / "s.py"
+    script.write_text("import sys\nprint(open('/d/f.txt').read(), sys.argv[1:])\n1/0\n")
+    run = padcell_cli("--dir", f"{tmp_path / 'd'}::/d", str(script), "x")
+    assert run.stdout == "granted ['x']\n" and run.returncode == 1
+    assert "ZeroDivisionError" in run.stderr
+    run = padcell_cli("--timeout", "300ms", "-c", "while True: pass")
+    assert run.returncode == 124 and "time limit" in run.stderr
+    run = padcell_cli("--dir", f"{tmp_path / 'nope'}::/d", "-c", "pass")
+    assert run.returncode == 2 and "cannot grant" in run.stderr
