@@ -124,14 +124,14 @@ impl Policy {
     }
 }
 
-fn build(py: Python<'_>, options: Bound<'_, PyDict>) -> PyResult<Policy> {
+fn build<'py>(py: Python<'py>, options: Bound<'py, PyDict>) -> PyResult<Policy> {
     for key in options.keys() {
         let key: String = key.extract()?;
         if !KEYWORDS.contains(&key.as_str()) {
             return Err(PyTypeError::new_err(format!("Policy() got an unexpected keyword argument '{key}'")));
         }
     }
-    let get = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> { Ok(options.get_item(key)?.filter(|v| !v.is_none())) };
+    let get = |key: &str| -> PyResult<Option<Bound<'py, PyAny>>> { Ok(options.get_item(key)?.filter(|v| !v.is_none())) };
 
     // An applet directory's applet.toml, then everything given here on top of it.
     let (mut policy, mut limits) = match get("applet")? {
@@ -146,10 +146,10 @@ fn build(py: Python<'_>, options: Bound<'_, PyDict>) -> PyResult<Policy> {
     };
 
     for (key, grant, access) in [
-        ("dirs", Grant::dir as GrantFn, Access::ReadOnly),
-        ("rw_dirs", Grant::dir as GrantFn, Access::ReadWrite),
-        ("files", Grant::file as GrantFn, Access::ReadOnly),
-        ("rw_files", Grant::file as GrantFn, Access::ReadWrite),
+        ("dirs", dir_grant as GrantFn, Access::ReadOnly),
+        ("rw_dirs", dir_grant as GrantFn, Access::ReadWrite),
+        ("files", file_grant as GrantFn, Access::ReadOnly),
+        ("rw_files", file_grant as GrantFn, Access::ReadWrite),
     ] {
         for (host, guest) in pairs(get(key)?, key)? {
             let host: PathBuf = host.extract()?;
@@ -163,7 +163,8 @@ fn build(py: Python<'_>, options: Bound<'_, PyDict>) -> PyResult<Policy> {
         policy = policy.env(&k, &v).map_err(from_policy("env"))?;
     }
 
-    policy = policy.with_modules(modules(policy.modules().clone(), &get)?);
+    let module_policy = modules(policy.modules().clone(), &get)?;
+    policy = policy.with_modules(module_policy);
     limits = apply_limits(limits, &get)?;
     policy = policy.with_limits(limits);
 
@@ -180,6 +181,14 @@ fn build(py: Python<'_>, options: Bound<'_, PyDict>) -> PyResult<Policy> {
 }
 
 type GrantFn = fn(&Path, &str, Access) -> Result<Grant, PolicyError>;
+
+fn dir_grant(host: &Path, guest: &str, access: Access) -> Result<Grant, PolicyError> {
+    Grant::dir(host, guest, access)
+}
+
+fn file_grant(host: &Path, guest: &str, access: Access) -> Result<Grant, PolicyError> {
+    Grant::file(host, guest, access)
+}
 
 /// A dict's items, or a `TypeError` naming the keyword.
 fn pairs<'py>(value: Option<Bound<'py, PyAny>>, key: &str) -> PyResult<Vec<(Bound<'py, PyAny>, Bound<'py, PyAny>)>> {
@@ -288,16 +297,19 @@ fn apply_limits(mut limits: Limits, get: &Getter<'_, '_>) -> PyResult<Limits> {
     let text = |key: &str| -> PyResult<Option<String>> {
         Ok(get(key)?.filter(|v| v.is_instance_of::<PyString>()).map(|v| v.to_string()))
     };
-    let flags = LimitFlags {
-        timeout: text("timeout")?,
-        memory: text("memory")?,
-        output: text("max_output")?,
-        disk: text("disk")?,
-        ..LimitFlags::default()
-    };
-    let kind =
-        ["timeout", "memory", "max_output", "disk"].into_iter().find(|k| text(k).ok().flatten().is_some()).unwrap_or("limits");
-    limits = flags.apply(limits).map_err(|e| Python::attach(|py| policy_error(py, kind, &e.0)))?;
+    // Each text limit on its own, so an error names its keyword.
+    if let Some(t) = text("timeout")? {
+        limits = LimitFlags { timeout: Some(t), ..LimitFlags::default() }.apply(limits).map_err(from_policy("timeout"))?;
+    }
+    if let Some(m) = text("memory")? {
+        limits = LimitFlags { memory: Some(m), ..LimitFlags::default() }.apply(limits).map_err(from_policy("memory"))?;
+    }
+    if let Some(o) = text("max_output")? {
+        limits = LimitFlags { output: Some(o), ..LimitFlags::default() }.apply(limits).map_err(from_policy("max_output"))?;
+    }
+    if let Some(d) = text("disk")? {
+        limits = LimitFlags { disk: Some(d), ..LimitFlags::default() }.apply(limits).map_err(from_policy("disk"))?;
+    }
     let bad = |key: &str, what: &str| Python::attach(|py| policy_error(py, key, &format!("{key} must be {what}")));
     if let Some(t) = get("timeout")?.filter(|v| !v.is_instance_of::<PyString>()) {
         let secs: f64 = t.extract().map_err(|_| bad("timeout", "seconds or a duration such as \"2s\""))?;
