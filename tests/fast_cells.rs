@@ -2,6 +2,8 @@
 //! its own is set after the snapshot: argv, environment, grants, random seeds. And a reset
 //! slot keeps nothing of what ran in it before.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{cache_dir, supervisor};
@@ -44,7 +46,10 @@ fn a_cell_gets_its_own_argv_environment_and_grants_not_the_snapshots() {
     let mut cell = supervisor().cell().policy(policy).args(["applet.py", "--flag"]).build().unwrap();
     cell.exec("import sys, os").unwrap();
     assert_eq!(eval(&mut cell, "sys.argv"), Value::List(vec![Value::Str("applet.py".into()), Value::Str("--flag".into())]));
-    assert_eq!(eval(&mut cell, "dict(os.environ)"), Value::Dict(vec![(Value::Str("GREETING".into()), Value::Str("hello".into()))]));
+    assert_eq!(
+        eval(&mut cell, "dict(os.environ)"),
+        Value::Dict(vec![(Value::Str("GREETING".into()), Value::Str("hello".into()))])
+    );
     assert_eq!(eval(&mut cell, "open('/data/note.txt').read()"), Value::Str("granted".into()));
     assert_eq!(eval(&mut cell, "os.listdir('/')"), Value::List(vec![Value::Str("data".into())]));
 

@@ -1,5 +1,7 @@
 //! Plugin sessions and Bastion host objects: a policy, an applet, the expected outcome.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{padcell, supervisor};
@@ -34,13 +36,17 @@ fn counter() -> HostObject {
 #[test]
 fn a_session_keeps_its_state_across_calls_with_plain_data() {
     let mut cell = supervisor().cell().build().unwrap();
-    cell.exec("seen = []\ndef on_event(kind, payload):\n    seen.append(kind)\n    return {'n': len(seen), 'echo': payload}").unwrap();
+    cell.exec("seen = []\ndef on_event(kind, payload):\n    seen.append(kind)\n    return {'n': len(seen), 'echo': payload}")
+        .unwrap();
     for n in 1..=3 {
         let reply = cell.call("on_event", &[Value::Str("tick".into()), Value::List(vec![Value::Int(n), Value::None])]).unwrap();
-        assert_eq!(reply, Value::Dict(vec![
-            (Value::Str("n".into()), Value::Int(n)),
-            (Value::Str("echo".into()), Value::List(vec![Value::Int(n), Value::None])),
-        ]));
+        assert_eq!(
+            reply,
+            Value::Dict(vec![
+                (Value::Str("n".into()), Value::Int(n)),
+                (Value::Str("echo".into()), Value::List(vec![Value::Int(n), Value::None])),
+            ])
+        );
     }
     assert_eq!(exception(cell.call("missing", &[])).type_name, "NameError");
     assert_eq!(exception(cell.call("on_event", &[])).type_name, "TypeError");
@@ -53,7 +59,11 @@ fn a_session_keeps_its_state_across_calls_with_plain_data() {
 fn a_host_object_is_reached_by_value_through_its_filter() {
     let events = Arc::new(Mutex::new(Vec::<AuditEvent>::new()));
     let sink = events.clone();
-    let supervisor = Supervisor::builder().cache_dir(common::cache_dir()).on_audit(move |e| sink.lock().unwrap().push(e.clone())).build().unwrap();
+    let supervisor = Supervisor::builder()
+        .cache_dir(common::cache_dir())
+        .on_audit(move |e| sink.lock().unwrap().push(e.clone()))
+        .build()
+        .unwrap();
     let policy = Policy::new().object(counter()).unwrap();
     let mut cell = supervisor.cell().policy(policy).build().unwrap();
     cell.exec("import padcell\nc = padcell.host('counter')\nc.add(2)\nc.add(40)").unwrap();
@@ -76,10 +86,18 @@ fn a_host_object_is_reached_by_value_through_its_filter() {
     }
     // The host went on after the panicking method, and so did the cell.
     assert_eq!(cell.eval("c.get()").unwrap(), Value::Int(42));
-    let refused: Vec<(String, String)> = events.lock().unwrap().iter().map(|e| (e.operation.to_string(), e.path.clone())).collect();
-    assert_eq!(refused, [("object", "counter._reset"), ("object", "counter.nope"), ("object", "secrets")].map(|(a, b)| (a.to_string(), b.to_string())));
+    let refused: Vec<(String, String)> =
+        events.lock().unwrap().iter().map(|e| (e.operation.to_string(), e.path.clone())).collect();
+    assert_eq!(
+        refused,
+        [("object", "counter._reset"), ("object", "counter.nope"), ("object", "secrets")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
     // A cell without the grant has no such object.
-    assert_eq!(exception(supervisor.cell().build().unwrap().exec("import padcell; padcell.host('counter')")).type_name, "PermissionError");
+    assert_eq!(
+        exception(supervisor.cell().build().unwrap().exec("import padcell; padcell.host('counter')")).type_name,
+        "PermissionError"
+    );
 }
 
 #[test]
@@ -87,7 +105,10 @@ fn a_custom_filter_narrows_what_a_cell_sees() {
     let policy = Policy::new().object(counter().filter(|name| name == "get")).unwrap();
     let mut cell = supervisor().cell().policy(policy).build().unwrap();
     cell.exec("import padcell\nc = padcell.host('counter')").unwrap();
-    assert_eq!(cell.eval("c.get(), dir(c)").unwrap(), Value::Tuple(vec![Value::Int(0), Value::List(vec![Value::Str("get".into())])]));
+    assert_eq!(
+        cell.eval("c.get(), dir(c)").unwrap(),
+        Value::Tuple(vec![Value::Int(0), Value::List(vec![Value::Str("get".into())])])
+    );
     assert_eq!(exception(cell.exec("c.add(1)")).type_name, "AttributeError");
     assert!(Policy::new().object(counter()).unwrap().object(counter()).is_err(), "two objects of one name");
 }
@@ -104,7 +125,11 @@ fn the_cli_grants_a_key_value_store_kept_in_a_host_file() {
     }
     let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&store).unwrap()).unwrap();
     assert_eq!(saved, serde_json::json!({"visits": 2, "list": [1, "two", null]}));
-    let run = padcell(&["run", "--object", &spec, "-c", "import padcell\nkv = padcell.host('kv')\nkv.delete('visits')\nkv.delete('visits')"], b"", &[]);
+    let run = padcell(
+        &["run", "--object", &spec, "-c", "import padcell\nkv = padcell.host('kv')\nkv.delete('visits')\nkv.delete('visits')"],
+        b"",
+        &[],
+    );
     assert!(run.stderr.ends_with("KeyError: 'visits'\n"), "{}", run.stderr);
     assert!(!run.stderr.contains(&dir.path().display().to_string()), "no host path in the cell's errors");
     let run = padcell(&["run", "--object", "kv", "-c", "pass"], b"", &[]);

@@ -1,6 +1,8 @@
 //! Limits and fault containment: each limit stops a hostile cell with its own exit code and
 //! message, on time, and the supervisor goes on to run fresh cells correctly.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{may_recurse, padcell};
@@ -138,7 +140,10 @@ fn open_files_are_capped_with_an_os_error_the_applet_can_handle() {
         .unwrap()
         .with_limits(Limits { open_files: 8, ..Limits::default() });
     let mut cell = supervisor().cell().policy(policy).build().unwrap();
-    cell.exec("held = []\ntry:\n    while True:\n        held.append(open('/d/f.txt'))\nexcept OSError as e:\n    error = str(e)").unwrap();
+    cell.exec(
+        "held = []\ntry:\n    while True:\n        held.append(open('/d/f.txt'))\nexcept OSError as e:\n    error = str(e)",
+    )
+    .unwrap();
     assert_eq!(cell.eval("len(held)").unwrap(), Value::Int(8));
     let Value::Str(error) = cell.eval("error").unwrap() else { panic!() };
     assert!(error.contains("too many open files (the cell's limit is 8)"), "{error}");
@@ -172,9 +177,24 @@ fn each_limit_has_its_exit_code_and_one_line_in_the_cli() {
     let cases: &[(&[&str], i32, &str)] = &[
         (&["--timeout", "300ms", "-c", "while True: pass"], 124, "padcell: cell exceeded its time limit (300ms)"),
         (&["--fuel", "1000000", "-c", "while True: pass"], 121, "padcell: cell exceeded its fuel limit (1000000 units)"),
-        (&["--max-memory", "96MiB", "-c", "x = []\nwhile True: x.append(bytearray(1 << 20))"], 122, "padcell: cell exceeded its memory limit (96.0 MiB)"),
+        (
+            &["--max-memory", "96MiB", "-c", "x = []\nwhile True: x.append(bytearray(1 << 20))"],
+            122,
+            "padcell: cell exceeded its memory limit (96.0 MiB)",
+        ),
         (&["--max-output", "100B", "-c", "while True: print('x' * 50)"], 123, "padcell: cell exceeded its output limit (100 B)"),
-        (&["--allow-sys", "setrecursionlimit", "--max-memory", "64MiB", "-c", "import sys\nsys.setrecursionlimit(10**8)\ndef d(): d()\nd()"], 122, "padcell: cell exceeded its memory limit (64.0 MiB)"),
+        (
+            &[
+                "--allow-sys",
+                "setrecursionlimit",
+                "--max-memory",
+                "64MiB",
+                "-c",
+                "import sys\nsys.setrecursionlimit(10**8)\ndef d(): d()\nd()",
+            ],
+            122,
+            "padcell: cell exceeded its memory limit (64.0 MiB)",
+        ),
         (&[dive.to_str().unwrap()], 125, "padcell: cell exhausted its stack (recursion too deep)"),
     ];
     for (args, code, line) in cases {
@@ -270,7 +290,8 @@ fn hostile_raw_calls_to_every_host_function_never_take_the_host_down() {
     // The fuzz target's module, driven here by a fixed pseudo-random sequence so CI runs it too.
     let _serial = one_at_a_time();
     let wat = include_str!("../host/fuzz/hostile.wat");
-    let exports: Vec<&str> = wat.split("(export \"").skip(1).filter_map(|s| s.split('"').next()).filter(|n| n.starts_with("call_")).collect();
+    let exports: Vec<&str> =
+        wat.split("(export \"").skip(1).filter_map(|s| s.split('"').next()).filter(|n| n.starts_with("call_")).collect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("rw")).unwrap();
     std::fs::create_dir_all(dir.path().join("canary")).unwrap();
@@ -295,7 +316,12 @@ fn hostile_raw_calls_to_every_host_function_never_take_the_host_down() {
         for _ in 0..20 {
             let name = exports[next() as usize % exports.len()];
             // Small values reach real descriptors and paths; the rest are wild.
-            let args: Vec<i32> = (0..9).map(|_| { let r = next(); if r % 3 == 0 { (r >> 8) as i32 } else { (r >> 8) as i32 & 0x1ff } }).collect();
+            let args: Vec<i32> = (0..9)
+                .map(|_| {
+                    let r = next();
+                    if r % 3 == 0 { (r >> 8) as i32 } else { (r >> 8) as i32 & 0x1ff }
+                })
+                .collect();
             calls += 1;
             if cell.call(name, &args).is_err() {
                 traps += 1;
@@ -308,4 +334,67 @@ fn hostile_raw_calls_to_every_host_function_never_take_the_host_down() {
     assert_eq!(std::fs::read_to_string(dir.path().join("canary/secret")).unwrap(), "untouched");
     assert_eq!(std::fs::read_dir(dir.path().join("canary")).unwrap().count(), 1);
     assert_eq!(supervisor().cell().build().unwrap().eval("6 * 7").unwrap(), Value::Int(42));
+}
+
+// A policy, an applet, the outcome: no write may take a file past `--max-file-size`. The applet
+// gets EFBIG (and can go on), the file on the host stops at the limit, and the audit log names it.
+#[test]
+fn writes_and_resizes_past_the_file_size_limit_raise_efbig() {
+    let dir = tempfile::tempdir().unwrap();
+    let (supervisor, events) = common::audited();
+    let policy = Policy::new()
+        .grant(padcell::Grant::dir(dir.path(), "/out", padcell::Access::ReadWrite).unwrap())
+        .unwrap()
+        .with_limits(Limits { file_size: 100, ..Limits::default() });
+    // All of `os`, for its positional writes.
+    let mut cell = supervisor.cell().policy(common::unshaped(policy)).build().unwrap();
+    let applet = r#"
+import errno, os
+refused = []
+with open('/out/f', 'wb', buffering=0) as f:
+    f.write(b'a' * 64)                 # within the limit
+    try:
+        f.write(b'b' * 64)             # 128 > 100
+    except OSError as e:
+        refused.append(('write', e.errno == errno.EFBIG))
+    try:
+        f.truncate(1000)               # a resize past it
+    except OSError as e:
+        refused.append(('truncate', e.errno == errno.EFBIG))
+fd = os.open('/out/f', os.O_WRONLY)
+try:
+    os.pwrite(fd, b'c', 100)           # a positional write that ends at 101
+except OSError as e:
+    refused.append(('pwrite', e.errno == errno.EFBIG))
+os.pwrite(fd, b'd', 99)                # ends at 100: allowed
+os.close(fd)
+with open('/out/f', 'ab', buffering=0) as f:
+    try:
+        f.write(b'e')                  # appends past the end
+    except OSError as e:
+        refused.append(('append', e.errno == errno.EFBIG))
+"#;
+    cell.exec(applet).unwrap();
+    let expected = ["write", "truncate", "pwrite", "append"].map(|op| Value::Tuple(vec![Value::Str(op.into()), Value::Bool(true)]));
+    assert_eq!(cell.eval("refused").unwrap(), Value::List(expected.to_vec()));
+    assert_eq!(std::fs::metadata(dir.path().join("f")).unwrap().len(), 100);
+    let events = events.lock().unwrap();
+    let rules: Vec<&str> = events.iter().filter(|e| e.operation == "write").map(|e| e.rule.as_str()).collect();
+    assert_eq!(rules.len(), 4, "{events:?}");
+    assert!(rules.iter().all(|r| *r == "'/out/f': the cell's file size limit of 100 B is reached"), "{rules:?}");
+}
+
+#[test]
+fn the_cli_and_the_manifest_take_the_file_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let grant = format!("{}::/out::rw", dir.path().display());
+    let code = "open('/out/f', 'wb', buffering=0).write(b'x' * 2048)";
+    let run = padcell(&["run", "--dir", &grant, "--max-file-size", "1KiB", "-c", code], b"", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("OSError") && run.stderr.contains("File too large"), "{}", run.stderr);
+    let help = padcell(&["run", "--help"], b"", &[]);
+    assert!(help.stdout.contains("--max-file-size <SIZE>"), "{}", help.stdout);
+    assert!(help.stdout.contains("[default: 1.0 GiB]"), "the default comes from Limits::DEFAULT: {}", help.stdout);
+    let flags: padcell::LimitFlags = toml::from_str("file-size = \"10KiB\"").unwrap();
+    assert_eq!(flags.apply(Limits::default()).unwrap().file_size, 10 << 10);
 }

@@ -1,6 +1,8 @@
 //! The module loader (rexec's `ok_path`, `ok_builtin_modules`, `r_import`, `r_unload`, and the
 //! restricted names): a policy, an applet, the expected outcome.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{audited, padcell, supervisor, workspace};
@@ -48,12 +50,15 @@ fn a_module_a_package_a_submodule_and_relative_imports_load_from_a_root() {
     cell.exec("import tool\nimport pkg\nimport pkg.deep.leaf\nfrom pkg.util import shout").unwrap();
     assert_eq!(cell.eval("tool.double(21)").unwrap(), Value::Int(42));
     assert_eq!(cell.eval("pkg.VERSION, pkg.util.VERSION").unwrap(), Value::Tuple(vec![Value::Str("1.0".into()); 2]));
-    assert_eq!(cell.eval("pkg.deep.leaf.LEAF, shout('hi')").unwrap(), Value::Tuple(vec![Value::Str("LEAF!".into()), Value::Str("HI!".into())]));
+    assert_eq!(
+        cell.eval("pkg.deep.leaf.LEAF, shout('hi')").unwrap(),
+        Value::Tuple(vec![Value::Str("LEAF!".into()), Value::Str("HI!".into())])
+    );
     // Tracebacks name the module as the cell knows it, never the host path.
-    assert_eq!(cell.eval("tool.__file__, pkg.__file__").unwrap(), Value::Tuple(vec![
-        Value::Str("<codebase>/tool.py".into()),
-        Value::Str("<codebase>/pkg/__init__.py".into()),
-    ]));
+    assert_eq!(
+        cell.eval("tool.__file__, pkg.__file__").unwrap(),
+        Value::Tuple(vec![Value::Str("<codebase>/tool.py".into()), Value::Str("<codebase>/pkg/__init__.py".into()),])
+    );
     let e = exception(cell.exec("tool.double(None, 1)"));
     assert!(!e.traceback.contains(&code.path().display().to_string()), "{}", e.traceback);
 }
@@ -65,7 +70,10 @@ fn a_guest_directory_inside_a_read_grant_is_a_root_too() {
     let modules = ModulePolicy::default().root(ModuleRoot::guest("/app/pkg").unwrap()).unwrap();
     let mut cell = supervisor().cell().policy(with_modules(policy.clone(), modules)).build().unwrap();
     cell.exec("import core").unwrap();
-    assert_eq!(cell.eval("core.VERSION, core.__file__").unwrap(), Value::Tuple(vec![Value::Str("1.0".into()), Value::Str("/app/pkg/core.py".into())]));
+    assert_eq!(
+        cell.eval("core.VERSION, core.__file__").unwrap(),
+        Value::Tuple(vec![Value::Str("1.0".into()), Value::Str("/app/pkg/core.py".into())])
+    );
     // Its modules can be read with open() as well, since the grant allows it.
     assert_eq!(cell.eval("open('/app/pkg/core.py').read()").unwrap(), Value::Str("VERSION = '1.0'\n".into()));
     // A root outside every directory grant is refused when the cell is made.
@@ -99,7 +107,10 @@ fn modules_outside_the_roots_and_the_allow_list_are_refused_with_the_rule_and_au
     let cases = [
         ("import socket", "import of 'socket' refused: it is not on the cell's module allow-list and no module root has it"),
         ("import nowhere", "import of 'nowhere' refused: it is not on the cell's module allow-list and no module root has it"),
-        ("import importlib; importlib.import_module('subprocess')", "import of 'subprocess' refused: it is not on the cell's module allow-list and no module root has it"),
+        (
+            "import importlib; importlib.import_module('subprocess')",
+            "import of 'subprocess' refused: it is not on the cell's module allow-list and no module root has it",
+        ),
         ("import tool", "import of 'tool' refused: the cell's policy denies module 'tool'"),
     ];
     for (code, rule) in cases {
@@ -129,7 +140,10 @@ fn modules_outside_the_roots_and_the_allow_list_are_refused_with_the_rule_and_au
 fn a_root_cannot_replace_a_module_of_the_interpreter() {
     let code = codebase();
     let mut cell = supervisor().cell().policy(with_modules(Policy::new(), loader_root(code.path()))).build().unwrap();
-    assert_eq!(cell.eval("hasattr(__import__('json'), 'HIJACKED'), __import__('json').dumps([1])").unwrap(), Value::Tuple(vec![Value::Bool(false), Value::Str("[1]".into())]));
+    assert_eq!(
+        cell.eval("hasattr(__import__('json'), 'HIJACKED'), __import__('json').dumps([1])").unwrap(),
+        Value::Tuple(vec![Value::Bool(false), Value::Str("[1]".into())])
+    );
 }
 
 #[test]
@@ -185,24 +199,51 @@ fn many_cells_importing_one_module_compile_it_once() {
 #[test]
 fn applet_code_sees_only_the_allowed_names_of_builtins_sys_and_os() {
     let mut cell = supervisor().cell().build().unwrap();
-    assert_eq!(cell.eval("hasattr(__builtins__, 'breakpoint'), callable(print)").unwrap(),
-        Value::Tuple(vec![Value::Bool(false), Value::Bool(true)]));
-    for (code, hidden) in [("import sys; sys.modules", "sys.modules"), ("import sys; sys._getframe()", "sys._getframe"), ("import os; os.system", "os.system")] {
+    assert_eq!(
+        cell.eval("hasattr(__builtins__, 'breakpoint'), callable(print)").unwrap(),
+        Value::Tuple(vec![Value::Bool(false), Value::Bool(true)])
+    );
+    for (code, hidden) in [
+        ("import sys; sys.modules", "sys.modules"),
+        ("import sys; sys._getframe()", "sys._getframe"),
+        ("import os; os.system", "os.system"),
+    ] {
         let e = exception(cell.exec(code));
-        assert_eq!(e.message, format!("module '{}' has no attribute '{}': the cell's policy hides {hidden}", &hidden[..hidden.find('.').unwrap()], &hidden[hidden.find('.').unwrap() + 1..]));
+        assert_eq!(
+            e.message,
+            format!(
+                "module '{}' has no attribute '{}': the cell's policy hides {hidden}",
+                &hidden[..hidden.find('.').unwrap()],
+                &hidden[hidden.find('.').unwrap() + 1..]
+            )
+        );
     }
     assert_eq!(exception(cell.exec("from os import system")).type_name, "ImportError");
     // Allowed names read and write through to the real module: print follows sys.stdout.
     cell.exec("import io, sys\nbuffer = io.StringIO()\nsys.stdout = buffer\nprint('caught')\nsys.stdout = sys.__dict__.get('x', None) or sys.stderr").unwrap();
     assert_eq!(cell.eval("buffer.getvalue()").unwrap(), Value::Str("caught\n".into()));
-    assert_eq!(cell.eval("sorted(set(dir(__import__('sys'))) - {'stdout', 'stderr', 'stdin'})[:3]").unwrap(),
-        Value::List(["api_version", "argv", "byteorder"].map(|s| Value::Str(s.into())).to_vec()));
+    assert_eq!(
+        cell.eval("sorted(set(dir(__import__('sys'))) - {'stdout', 'stderr', 'stdin'})[:3]").unwrap(),
+        Value::List(["api_version", "argv", "byteorder"].map(|s| Value::Str(s.into())).to_vec())
+    );
 
-    let names = RestrictedNames::default().hide_builtin("input").unwrap().show_builtin("breakpoint").unwrap()
-        .allow_sys("modules").unwrap().deny_sys("argv").unwrap().deny_os("environ").unwrap();
+    let names = RestrictedNames::default()
+        .hide_builtin("input")
+        .unwrap()
+        .show_builtin("breakpoint")
+        .unwrap()
+        .allow_sys("modules")
+        .unwrap()
+        .deny_sys("argv")
+        .unwrap()
+        .deny_os("environ")
+        .unwrap();
     let policy = with_modules(Policy::new(), ModulePolicy::default().names(names));
     let mut cell = supervisor().cell().policy(policy).build().unwrap();
-    assert_eq!(cell.eval("hasattr(__builtins__, 'input'), hasattr(__builtins__, 'breakpoint')").unwrap(), Value::Tuple(vec![Value::Bool(false), Value::Bool(true)]));
+    assert_eq!(
+        cell.eval("hasattr(__builtins__, 'input'), hasattr(__builtins__, 'breakpoint')").unwrap(),
+        Value::Tuple(vec![Value::Bool(false), Value::Bool(true)])
+    );
     assert_eq!(cell.eval("'builtins' in __import__('sys').modules").unwrap(), Value::Bool(true));
     assert_eq!(exception(cell.exec("import sys; sys.argv")).type_name, "AttributeError");
     assert_eq!(exception(cell.exec("import os; os.environ")).type_name, "AttributeError");
@@ -230,20 +271,48 @@ fn the_host_refuses_hostile_questions() {
 fn the_cli_and_applet_toml_take_the_same_module_and_name_keys() {
     let code = codebase();
     let root = format!("{}::loader", code.path().display());
-    let run = padcell(&["run", "--module-root", &root, "--deny-module", "json", "--allow-module", "shlex", "--allow-sys", "modules",
-        "--hide-builtin", "print", "-c", "import tool, shlex, sys\nsys.stdout.write(str(tool.double(2)) + str('tool' in sys.modules))\nimport json"], b"", &[]);
+    let run = padcell(
+        &[
+            "run",
+            "--module-root",
+            &root,
+            "--deny-module",
+            "json",
+            "--allow-module",
+            "shlex",
+            "--allow-sys",
+            "modules",
+            "--hide-builtin",
+            "print",
+            "-c",
+            "import tool, shlex, sys\nsys.stdout.write(str(tool.double(2)) + str('tool' in sys.modules))\nimport json",
+        ],
+        b"",
+        &[],
+    );
     assert_eq!(run.stdout, "4True");
-    assert!(run.stderr.ends_with("ImportError: import of 'json' refused: the cell's policy denies module 'json'\n"), "{}", run.stderr);
+    assert!(
+        run.stderr.ends_with("ImportError: import of 'json' refused: the cell's policy denies module 'json'\n"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.code, 1);
 
     let run = padcell(&["run", "--module-root", "relative", "-c", "pass"], b"", &[]);
     assert_eq!((run.code, run.stderr.lines().count()), (2, 1), "{}", run.stderr);
-    assert!(run.stderr.contains("give a guest directory (/GUEST/DIR) or a host directory for the loader (HOST::loader)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("give a guest directory (/GUEST/DIR) or a host directory for the loader (HOST::loader)"),
+        "{}",
+        run.stderr
+    );
 
     let applet = tempfile::tempdir().unwrap();
     std::fs::write(applet.path().join("main.py"), "import tool, sys\nprint(tool.double(5), len(sys.modules) > 0)\n").unwrap();
-    std::fs::write(applet.path().join("applet.toml"), format!(
-        "main = \"main.py\"\n[modules]\nroots = [{root:?}]\n[names]\nallow-sys = [\"modules\"]\n")).unwrap();
+    std::fs::write(
+        applet.path().join("applet.toml"),
+        format!("main = \"main.py\"\n[modules]\nroots = [{root:?}]\n[names]\nallow-sys = [\"modules\"]\n"),
+    )
+    .unwrap();
     let run = padcell(&["run", applet.path().to_str().unwrap()], b"", &[]);
     assert_eq!((run.code, run.stdout.as_str()), (0, "10 True\n"), "{}", run.stderr);
     std::fs::write(applet.path().join("applet.toml"), "main = \"main.py\"\n[modules]\nallowed = [\"x\"]\n").unwrap();
@@ -256,11 +325,14 @@ fn the_cli_and_applet_toml_take_the_same_module_and_name_keys() {
 fn the_report_applet_is_made_of_several_modules() {
     let run = padcell(&["run", workspace().join("applets/report").to_str().unwrap()], b"", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(run.stdout, "\
+    assert_eq!(
+        run.stdout,
+        "\
 region    units    revenue
 north         4     128.50
 south        10      22.50
 east          4      20.00
 total        18     171.00
-");
+"
+    );
 }

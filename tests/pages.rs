@@ -1,6 +1,8 @@
 //! Grail-style pages: a page with `<object>` tags, the applets' codebases, and the page that comes
 //! back, from the library, from `padcell page`, and over HTTP from `padcell serve`.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{padcell, supervisor, workspace};
@@ -43,7 +45,10 @@ fn applets_get_their_params_and_import_their_own_codebase() {
     let root = site(&[
         ("greet/hello/__init__.py", GREETER),
         ("greet/hello/words.py", "def greeting():\n    return 'Hello'\n"),
-        ("counter/Count.py", "class Count:\n    def __init__(self, page, n):\n        page.html('<b>' + ', '.join(str(i) for i in range(int(n))) + '</b>')\n"),
+        (
+            "counter/Count.py",
+            "class Count:\n    def __init__(self, page, n):\n        page.html('<b>' + ', '.join(str(i) for i in range(int(n))) + '</b>')\n",
+        ),
     ]);
     let html = r#"<p>top</p>
 <object classid="hello.Greeter" codebase="greet/"><param name="name" value="Ada &amp; Grace"><param name="times" value="2">no greeter</object>
@@ -52,7 +57,13 @@ fn applets_get_their_params_and_import_their_own_codebase() {
     let page = render(&options, root.path(), html);
     assert_eq!(failures(&page), vec![]);
     assert!(page.html.starts_with("<p>top</p>"));
-    assert!(page.html.contains(r#"<div data-applet="hello.Greeter" class="padcell-applet">Hello, Ada &amp; Grace! Hello, Ada &amp; Grace! </div>"#), "{}", page.html);
+    assert!(
+        page.html.contains(
+            r#"<div data-applet="hello.Greeter" class="padcell-applet">Hello, Ada &amp; Grace! Hello, Ada &amp; Grace! </div>"#
+        ),
+        "{}",
+        page.html
+    );
     assert!(page.html.contains(r#"<div data-applet="Count.py" class="padcell-applet"><b>0, 1, 2</b></div>"#), "{}", page.html);
     assert!(!page.html.contains("<object") && !page.html.contains("<param") && !page.html.contains("no greeter"));
 }
@@ -138,7 +149,11 @@ fn deeply_nested_markup_is_refused_before_the_sanitizer_parses_it() {
     assert_eq!(failed[0].0, "markup.Deep");
     assert!(failed[0].1.starts_with("ValueError") && failed[0].1.contains("deeper than"), "{failed:?}");
     assert!(page.applets[0].took < Duration::from_secs(5), "refused at once, not at the time limit: {:?}", page.applets[0].took);
-    assert!(page.html.contains("deep fallback") && !page.html.contains("<div><div><div>"), "{}", page.html.chars().take(2000).collect::<String>());
+    assert!(
+        page.html.contains("deep fallback") && !page.html.contains("<div><div><div>"),
+        "{}",
+        page.html.chars().take(2000).collect::<String>()
+    );
     assert_eq!(page.html.matches("<p>x</p>").count(), 5000, "siblings are not nesting");
 }
 
@@ -157,7 +172,11 @@ fn a_failed_applets_note_is_bounded_whatever_its_exception_is_named() {
     // run to megabytes.
     let (note, chars) = (&failed[0].1, failed[0].1.chars().count());
     let start = |text: &str| text.chars().take(300).collect::<String>();
-    assert!(note.starts_with("EEEE") && note.ends_with(": x") && chars <= 1000, "a note of {chars} chars: {}", start(note.as_str()));
+    assert!(
+        note.starts_with("EEEE") && note.ends_with(": x") && chars <= 1000,
+        "a note of {chars} chars: {}",
+        start(note.as_str())
+    );
     assert!(page.html.len() < 64 << 10, "a page of {} bytes: {}", page.html.len(), start(page.html.as_str()));
     assert!(page.html.contains("huge fallback") && page.html.ends_with("<p>after</p>"), "{}", start(page.html.as_str()));
 }
@@ -233,7 +252,8 @@ fn sha256(text: &str) -> String {
 
 #[test]
 fn an_http_codebase_is_fetched_by_the_host_within_its_limits_and_pins() {
-    let main = "from util import shout\nclass Remote:\n    def __init__(self, page, word='hi'):\n        page.text(shout(word))\n";
+    let main =
+        "from util import shout\nclass Remote:\n    def __init__(self, page, word='hi'):\n        page.text(shout(word))\n";
     let util = "def shout(w):\n    return w.upper() + '!'\n";
     let origin = codebase_server(vec![
         ("/cb/Remote.py", main.to_owned()),
@@ -242,7 +262,9 @@ fn an_http_codebase_is_fetched_by_the_host_within_its_limits_and_pins() {
     ]);
     let root = site(&[]);
     let tag = |classid: &str, path: &str, pin: &str| {
-        format!(r#"<object classid="{classid}" codebase="{origin}/{path}/" {pin}><param name="word" value="remote">{classid} fallback</object>"#)
+        format!(
+            r#"<object classid="{classid}" codebase="{origin}/{path}/" {pin}><param name="word" value="remote">{classid} fallback</object>"#
+        )
     };
     let good_pins = format!(r#"data-sha256="Remote={} util={}""#, sha256(main), sha256(util));
     let html = [
@@ -257,7 +279,11 @@ fn an_http_codebase_is_fetched_by_the_host_within_its_limits_and_pins() {
 
     let mut options = PageOptions::new(root.path()).unwrap();
     let refused = render(&options, root.path(), &html);
-    assert!(failures(&refused).iter().all(|(_, why)| why.contains("is not allowed (allow it with --allow-origin")), "{:?}", failures(&refused));
+    assert!(
+        failures(&refused).iter().all(|(_, why)| why.contains("is not allowed (allow it with --allow-origin")),
+        "{:?}",
+        failures(&refused)
+    );
 
     options.codebases.origins.push(origin.clone());
     options.codebases.fetch.max_bytes = 1024;
@@ -284,7 +310,11 @@ fn padcell_page_renders_a_page_file() {
 
     let run = padcell(&["page", "--timeout", "1s", "../applets/pages/hostile.html"], b"", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("padcell: applet Spin.py failed: the applet's cell exceeded its time limit (1s)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("padcell: applet Spin.py failed: the applet's cell exceeded its time limit (1s)"),
+        "{}",
+        run.stderr
+    );
 }
 
 /// A `padcell serve` process on a free loopback port; killed when dropped.
@@ -301,6 +331,10 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, extra: &[&str]) -> Server {
+    #[allow(
+        clippy::zombie_processes,
+        reason = "`Server`'s drop reaps it; only a failed start, whose process already ended, leaves it to the test's exit"
+    )]
     let mut child = Command::new(env!("CARGO_BIN_EXE_padcell"))
         .arg("serve")
         .arg(dir)

@@ -4,6 +4,8 @@
 //! applet saw the refusal, the host tree is byte-for-byte what it was, nothing appeared outside
 //! the writable grant, and the supervisor got an audit event naming the rule.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{audited, padcell, unshaped};
@@ -89,9 +91,7 @@ fn run(policy: Policy, applet: &str) -> (String, Vec<AuditEvent>) {
 
 /// Python that tries `attempt` and prints `refused <ExceptionType>: <message>` or `allowed`.
 fn attempt(code: &str) -> String {
-    format!(
-        "try:\n    {code}\n    print('allowed')\nexcept OSError as e:\n    print(f'refused {{type(e).__name__}}: {{e}}')\n"
-    )
+    format!("try:\n    {code}\n    print('allowed')\nexcept OSError as e:\n    print(f'refused {{type(e).__name__}}: {{e}}')\n")
 }
 
 /// The escape-test contract: refused with the rule, tree unchanged, audited.
@@ -102,7 +102,10 @@ fn assert_refused(tree: &HostTree, policy: Policy, code: &str, rule: &str, opera
     assert!(out.contains(rule), "{code}: expected rule {rule:?} in {out:?}");
     assert!(!out.contains(&tree.dir.path().to_string_lossy().into_owned()), "{code} leaked a host path: {out}");
     assert_eq!(tree.snapshot(), before, "{code} changed the host tree");
-    let event = events.iter().find(|e| e.rule.contains(rule)).unwrap_or_else(|| panic!("{code}: no audit event for {rule:?} in {events:?}"));
+    let event = events
+        .iter()
+        .find(|e| e.rule.contains(rule))
+        .unwrap_or_else(|| panic!("{code}: no audit event for {rule:?} in {events:?}"));
     assert_eq!(event.operation, operation, "{code}: {event:?}");
     assert!(event.cell > 0 && !event.time.is_empty());
     assert!(!event.path.contains(&tree.dir.path().to_string_lossy().into_owned()));
@@ -141,10 +144,7 @@ print(sorted(os.listdir('/out')))
 fn a_read_only_grant_reads_lists_and_stats() {
     let tree = HostTree::new();
     let (out, events) = run(tree.policy(), READ_CONTROL);
-    assert_eq!(
-        out,
-        "alpha\nb'beta\\n'\n['a.txt', 'abs', 'evil', 'sub'] ['b.txt']\n6 alpha\n['data', 'out']\n"
-    );
+    assert_eq!(out, "alpha\nb'beta\\n'\n['a.txt', 'abs', 'evil', 'sub'] ['b.txt']\n6 alpha\n['data', 'out']\n");
     assert!(events.is_empty(), "{events:?}");
 }
 
@@ -186,7 +186,13 @@ fn a_read_only_grant_refuses_every_kind_of_open_that_writes() {
         assert_refused(&tree, tree.policy(), &format!("import os; {code}"), rule, "open");
     }
     assert_refused(&tree, tree.policy(), "open('/data/new.txt', 'x')", "'/data/new.txt' is in read-only grant /data", "open");
-    assert_refused(&tree, tree.policy(), "import os; os.open('/data/n', os.O_CREAT | os.O_RDONLY)", "'/data/n' is in read-only grant /data", "open");
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "import os; os.open('/data/n', os.O_CREAT | os.O_RDONLY)",
+        "'/data/n' is in read-only grant /data",
+        "open",
+    );
 }
 
 #[test]
@@ -228,8 +234,20 @@ fn a_handle_opened_from_a_read_only_grant_keeps_its_rights_at_any_depth() {
 #[test]
 fn dot_dot_and_absolute_paths_stay_inside() {
     let tree = HostTree::new();
-    assert_refused(&tree, tree.policy(), "open('/data/../outside/secret.txt').read()", "'/outside/secret.txt' is outside every grant", "open");
-    assert_refused(&tree, tree.policy(), "open('/data/sub/../../../../etc/passwd').read()", "'/etc/passwd' is outside every grant", "open");
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "open('/data/../outside/secret.txt').read()",
+        "'/outside/secret.txt' is outside every grant",
+        "open",
+    );
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "open('/data/sub/../../../../etc/passwd').read()",
+        "'/etc/passwd' is outside every grant",
+        "open",
+    );
     assert_refused(&tree, tree.policy(), "open('/etc/passwd').read()", "'/etc/passwd' is outside every grant", "open");
     assert_refused(&tree, tree.policy(), "open('/out/../escape.txt', 'w')", "'/escape.txt' is outside every grant", "open");
     assert_refused(&tree, tree.policy(), "import os; os.listdir('/outside')", "'/outside' is outside every grant", "open");
@@ -241,17 +259,47 @@ fn symlinks_planted_on_the_host_lead_nowhere() {
     assert_refused(&tree, tree.policy(), "open('/data/evil').read()", "'/data/evil' leads outside grant /data", "open");
     assert_refused(&tree, tree.policy(), "open('/data/abs').read()", "'/data/abs' leads outside grant /data", "open");
     // The link's own target names a host path; the cell never sees it.
-    assert_refused(&tree, tree.policy(), "import os; print(os.readlink('/data/abs'))", "'/data/abs' leads outside grant /data", "readlink");
-    assert_refused(&tree, tree.policy(), "import os; print(os.readlink('/data/evil'))", "'/data/evil' is a symlink that leads outside grant /data", "readlink");
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "import os; print(os.readlink('/data/abs'))",
+        "'/data/abs' leads outside grant /data",
+        "readlink",
+    );
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "import os; print(os.readlink('/data/evil'))",
+        "'/data/evil' is a symlink that leads outside grant /data",
+        "readlink",
+    );
 }
 
 #[test]
 fn a_planted_symlink_cannot_carry_a_write_out_of_a_writable_grant() {
     let tree = HostTree::new();
     std::os::unix::fs::symlink("../outside", tree.path("out/door")).unwrap();
-    assert_refused(&tree, tree.policy(), "open('/out/door/secret.txt', 'w').write('pwned')", "'/out/door/secret.txt' leads outside grant /out", "open");
-    assert_refused(&tree, tree.policy(), "import os; os.mkdir('/out/door/newdir')", "'/out/door/newdir' leads outside grant /out", "mkdir");
-    assert_refused(&tree, tree.policy(), "import os; os.remove('/out/door/secret.txt')", "'/out/door/secret.txt' leads outside grant /out", "unlink");
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "open('/out/door/secret.txt', 'w').write('pwned')",
+        "'/out/door/secret.txt' leads outside grant /out",
+        "open",
+    );
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "import os; os.mkdir('/out/door/newdir')",
+        "'/out/door/newdir' leads outside grant /out",
+        "mkdir",
+    );
+    assert_refused(
+        &tree,
+        tree.policy(),
+        "import os; os.remove('/out/door/secret.txt')",
+        "'/out/door/secret.txt' leads outside grant /out",
+        "unlink",
+    );
 }
 
 #[test]
@@ -262,7 +310,10 @@ fn links_made_in_a_cell_only_lead_down_from_where_they_sit() {
         assert_refused(&tree, tree.policy(), &format!("import os; os.symlink({target:?}, '/out/l')"), rule, "symlink");
     }
     // A link that descends is made, and read through, as on any POSIX system.
-    let (out, _) = run(tree.policy(), "import os\nos.mkdir('/out/d')\nopen('/out/d/x', 'w').write('x')\nos.symlink('d/x', '/out/l')\nprint(os.readlink('/out/l'), open('/out/l').read())");
+    let (out, _) = run(
+        tree.policy(),
+        "import os\nos.mkdir('/out/d')\nopen('/out/d/x', 'w').write('x')\nos.symlink('d/x', '/out/l')\nprint(os.readlink('/out/l'), open('/out/l').read())",
+    );
     assert_eq!(out, "d/x x\n");
     assert_eq!(std::fs::read_link(tree.path("out/l")).unwrap(), Path::new("d/x"));
 }
@@ -296,19 +347,24 @@ fn trailing_slashes_do_not_reopen_a_symlink_escape() {
 fn a_hook_allows_writes_only_to_log_files_in_scratch() {
     let tree = HostTree::new();
     std::fs::create_dir(tree.path("scratch")).unwrap();
-    let policy = Policy::new()
-        .grant(Grant::dir(tree.path("scratch"), "/scratch", Access::ReadWrite).unwrap())
-        .unwrap()
-        .on_open(|request| {
+    let policy = Policy::new().grant(Grant::dir(tree.path("scratch"), "/scratch", Access::ReadWrite).unwrap()).unwrap().on_open(
+        |request| {
             let path = request.path.to_string();
             if request.access == Access::ReadWrite && !(path.starts_with("/scratch/") && path.ends_with(".log")) {
                 return Err(format!("'{path}': writes are allowed only to *.log files in /scratch"));
             }
             Ok(())
-        });
+        },
+    );
     let (out, _) = run(policy.clone(), "open('/scratch/run.log', 'w').write('ok')\nprint(open('/scratch/run.log').read())");
     assert_eq!(out, "ok\n");
-    assert_refused(&tree, policy, "open('/scratch/run.txt', 'w')", "'/scratch/run.txt': writes are allowed only to *.log files in /scratch", "open");
+    assert_refused(
+        &tree,
+        policy,
+        "open('/scratch/run.txt', 'w')",
+        "'/scratch/run.txt': writes are allowed only to *.log files in /scratch",
+        "open",
+    );
 }
 
 // ---- what the applet sees ---------------------------------------------------------------------
@@ -316,10 +372,7 @@ fn a_hook_allows_writes_only_to_log_files_in_scratch() {
 #[test]
 fn refusals_are_permission_or_not_found_errors_that_name_the_path_and_rule() {
     let tree = HostTree::new();
-    let (out, _) = run(
-        tree.policy(),
-        &[attempt("open('/data/a.txt', 'w')"), attempt("open('/nowhere.txt')")].concat(),
-    );
+    let (out, _) = run(tree.policy(), &[attempt("open('/data/a.txt', 'w')"), attempt("open('/nowhere.txt')")].concat());
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
         [
@@ -361,9 +414,13 @@ fn bad_grants_are_refused_with_one_line() {
     assert!(bad("data::/d::ro::extra", Dir).contains("unexpected"));
     assert!(bad("data::/d", File).contains("not a regular file"));
     let twice = Policy::new().grant(Grant::parse("data::/d", Dir, base).unwrap()).unwrap();
-    assert!(twice.grant(Grant::parse("out::/d", Dir, base).unwrap()).unwrap_err().to_string().contains("two grants at guest path /d"));
+    assert!(
+        twice.grant(Grant::parse("out::/d", Dir, base).unwrap()).unwrap_err().to_string().contains("two grants at guest path /d")
+    );
     let rw = Policy::new().grant(Grant::parse("data::/rw::rw", Dir, base).unwrap()).unwrap();
-    assert!(rw.grant(Grant::parse("data/sub::/ro", Dir, base).unwrap()).unwrap_err().to_string().contains("would make it writable"));
+    assert!(
+        rw.grant(Grant::parse("data/sub::/ro", Dir, base).unwrap()).unwrap_err().to_string().contains("would make it writable")
+    );
 }
 
 #[test]
@@ -374,11 +431,16 @@ fn the_cli_takes_dir_file_env_and_audit_log_flags() {
     let run = padcell(
         &[
             "run",
-            "--dir", &format!("{}::/data", t("data")),
-            "--dir", &format!("{}::/out::rw", t("out")),
-            "--file", &format!("{}::/etc/b.txt", t("data/sub/b.txt")),
-            "--env", "MODE=test",
-            "--audit-log", &audit,
+            "--dir",
+            &format!("{}::/data", t("data")),
+            "--dir",
+            &format!("{}::/out::rw", t("out")),
+            "--file",
+            &format!("{}::/etc/b.txt", t("data/sub/b.txt")),
+            "--env",
+            "MODE=test",
+            "--audit-log",
+            &audit,
             "-c",
             "import os\nopen('/out/w.txt', 'w').write(open('/etc/b.txt').read())\nprint(os.environ['MODE'])\nopen('/data/a.txt', 'w')",
         ],
@@ -387,7 +449,11 @@ fn the_cli_takes_dir_file_env_and_audit_log_flags() {
     );
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(run.stdout, "test\n");
-    assert!(run.stderr.trim_end().ends_with("PermissionError: [Errno 2] '/data/a.txt' is in read-only grant /data"), "{}", run.stderr);
+    assert!(
+        run.stderr.trim_end().ends_with("PermissionError: [Errno 2] '/data/a.txt' is in read-only grant /data"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(std::fs::read_to_string(tree.path("out/w.txt")).unwrap(), "beta\n");
     let log = std::fs::read_to_string(&audit).unwrap();
     let events: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).unwrap()).collect();

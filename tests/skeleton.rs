@@ -1,5 +1,7 @@
 //! The walking skeleton: Python source runs in a cell, through the library and the CLI.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::{may_recurse, padcell, supervisor, workspace};
@@ -194,12 +196,7 @@ fn two_cells_keep_separate_state() {
 #[test]
 fn stdin_args_and_exec_file_through_the_library() {
     let hello = workspace().join("applets/hello/hello.py");
-    let mut cell = supervisor()
-        .cell()
-        .args(["hello.py", "Grace"])
-        .stdin(Input::Bytes(b"ignored".to_vec()))
-        .build()
-        .unwrap();
+    let mut cell = supervisor().cell().args(["hello.py", "Grace"]).stdin(Input::Bytes(b"ignored".to_vec())).build().unwrap();
     cell.exec_file(&hello).unwrap();
     assert_eq!(cell.take_stdout(), b"Hello, Grace!\n");
     assert_eq!(cell.eval("__import__('sys').stdin.read()").unwrap(), Value::Str("ignored".into()));
@@ -225,14 +222,29 @@ fn the_common_stdlib_modules_import_and_work() {
         ("__import__('json').dumps({'a': [1, 2]})", Value::Str("{\"a\": [1, 2]}".into())),
         ("__import__('re').sub(r'(\\d+)', r'<\\1>', 'a1b22')", Value::Str("a<1>b<22>".into())),
         ("__import__('math').factorial(20)", Value::Int(2432902008176640000)),
-        ("__import__('random').Random(42).randint(1, 10**6) == __import__('random').Random(42).randint(1, 10**6)", Value::Bool(true)),
-        ("__import__('datetime').date(2024, 2, 28) + __import__('datetime').timedelta(days=2) == __import__('datetime').date(2024, 3, 1)", Value::Bool(true)),
-        ("__import__('collections').Counter('abracadabra').most_common(1)", Value::List(vec![Value::Tuple(vec![Value::Str("a".into()), Value::Int(5)])])),
+        (
+            "__import__('random').Random(42).randint(1, 10**6) == __import__('random').Random(42).randint(1, 10**6)",
+            Value::Bool(true),
+        ),
+        (
+            "__import__('datetime').date(2024, 2, 28) + __import__('datetime').timedelta(days=2) == __import__('datetime').date(2024, 3, 1)",
+            Value::Bool(true),
+        ),
+        (
+            "__import__('collections').Counter('abracadabra').most_common(1)",
+            Value::List(vec![Value::Tuple(vec![Value::Str("a".into()), Value::Int(5)])]),
+        ),
         ("list(__import__('itertools').accumulate([1, 2, 3]))", Value::List(vec![Value::Int(1), Value::Int(3), Value::Int(6)])),
         ("__import__('functools').reduce(lambda a, b: a * b, range(1, 6))", Value::Int(120)),
         ("__import__('string').Template('$who').substitute(who='cell')", Value::Str("cell".into())),
-        ("__import__('textwrap').wrap('aaa bbb ccc', 7)", Value::List(vec![Value::Str("aaa bbb".into()), Value::Str("ccc".into())])),
-        ("__import__('io').StringIO('l1\\nl2').readlines()", Value::List(vec![Value::Str("l1\n".into()), Value::Str("l2".into())])),
+        (
+            "__import__('textwrap').wrap('aaa bbb ccc', 7)",
+            Value::List(vec![Value::Str("aaa bbb".into()), Value::Str("ccc".into())]),
+        ),
+        (
+            "__import__('io').StringIO('l1\\nl2').readlines()",
+            Value::List(vec![Value::Str("l1\n".into()), Value::Str("l2".into())]),
+        ),
     ];
     for (expr, expected) in checks {
         assert_eq!(&cell.eval(expr).unwrap_or_else(|e| panic!("{expr}: {e}")), expected, "{expr}");
@@ -247,7 +259,10 @@ fn the_common_stdlib_modules_import_and_work() {
     assert_eq!(
         cell.eval("result").unwrap(),
         Value::Tuple(vec![
-            Value::Dict(vec![(Value::Str("x".into()), Value::Int(1)), (Value::Str("y".into()), Value::List(vec![Value::Int(2)]))]),
+            Value::Dict(vec![
+                (Value::Str("x".into()), Value::Int(1)),
+                (Value::Str("y".into()), Value::List(vec![Value::Int(2)]))
+            ]),
             Value::Str("RED".into()),
         ])
     );
@@ -258,10 +273,7 @@ fn the_guest_imports_only_wasi_and_padcell() {
     let imports = supervisor().guest_imports();
     assert!(!imports.is_empty());
     for (module, name) in &imports {
-        assert!(
-            module == "wasi_snapshot_preview1" || module == padcell::abi::IMPORT_MODULE,
-            "unexpected import {module}.{name}"
-        );
+        assert!(module == "wasi_snapshot_preview1" || module == padcell::abi::IMPORT_MODULE, "unexpected import {module}.{name}");
     }
     assert!(imports.contains(&("padcell".into(), "reply".into())));
 }
@@ -312,9 +324,7 @@ fn a_cell_stopped_inside_the_sandbox_is_spent_but_the_supervisor_goes_on() {
     // Recursion under a raised limit piles up Python frames in the cell's memory until the
     // memory limit stops it (C recursion meets RecursionError first: see tests/limits.rs).
     let mut cell = supervisor().cell().policy(may_recurse(Policy::new())).build().unwrap();
-    let err = cell
-        .exec("import sys\nsys.setrecursionlimit(10**8)\ndef dive(n):\n    return dive(n + 1)\ndive(0)")
-        .unwrap_err();
+    let err = cell.exec("import sys\nsys.setrecursionlimit(10**8)\ndef dive(n):\n    return dive(n + 1)\ndive(0)").unwrap_err();
     let CellError::Limit(limit) = &err else { panic!("expected the memory limit, got {err:?}") };
     assert_eq!(limit.kind, padcell::LimitKind::Memory);
     assert!(matches!(cell.eval("1"), Err(CellError::Spent(_))));
@@ -335,4 +345,33 @@ fn supervisors_are_shared_across_threads_and_cells_move_between_them() {
         .collect();
     let results: Vec<Value> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(results, (0..4).map(|i| Value::Int(i * 10)).collect::<Vec<_>>());
+}
+
+// `padcell run -` reads the program from stdin, as `python3 -` does: argv[0] is '-', and the
+// program's own stdin is then used up.
+#[test]
+fn run_dash_reads_the_program_from_stdin() {
+    let program = b"import sys\nprint(sys.argv)\nprint(repr(sys.stdin.read()))\n1/0\n";
+    let run = padcell(&["run", "-", "a", "b"], program, &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stdout, "['-', 'a', 'b']\n''\n");
+    assert!(run.stderr.contains("File \"<stdin>\", line 4, in <module>"), "{}", run.stderr);
+    assert!(run.stderr.trim_end().ends_with("ZeroDivisionError: division by zero"), "{}", run.stderr);
+}
+
+// rexec's `test()`, with the wall outside: a console in a cell keeps its state between lines,
+// echoes expressions, finishes blocks on an empty line, prints tracebacks as python3 does (and
+// goes on), and leaves with exit().
+#[test]
+fn the_console_keeps_state_echoes_and_leaves_with_exit() {
+    let session = "x = 6\nx * 7\ndef inc(n):\n    return n + 1\n\ninc(x)\nundefined_name\nprint('after')\nopen('/etc/passwd')\nexit(3)\nprint('never')\n";
+    let run = padcell(&["repl"], session.as_bytes(), &[]);
+    assert_eq!(run.code, 3, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    assert_eq!(run.stdout, "42\n7\nafter\n");
+    assert!(run.stderr.contains("File \"<stdin>\", line 1, in <module>\nNameError: name 'undefined_name' is not defined"), "{}", run.stderr);
+    assert!(run.stderr.contains("PermissionError") || run.stderr.contains("FileNotFoundError"), "{}", run.stderr);
+    assert!(!run.stderr.contains("<padcell"), "the console's own frames never show: {}", run.stderr);
+    // Ctrl-D (the end of stdin) leaves with status 0; the console runs under the run flags.
+    let run = padcell(&["repl", "--env", "MODE=test"], b"import os\nos.environ['MODE']\n", &[]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, "'test'\n"), "{}", run.stderr);
 }

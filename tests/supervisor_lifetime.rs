@@ -1,6 +1,8 @@
 //! A supervisor is freed when its owner drops it, with its engine, its pool of slots and its
 //! clock thread, even after its compiler cell has run. (Alone in its binary: it counts threads.)
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use padcell::{ModulePolicy, ModuleRoot, Policy, Supervisor};

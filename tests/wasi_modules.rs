@@ -2,6 +2,8 @@
 //! (`WasiModule`): arguments, environment, stdio and exit codes; refusal of modules the host
 //! cannot link; traps; limits; grants and audit; applet.toml; the module cache.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use common::padcell;
@@ -205,7 +207,12 @@ fn a_read_only_grant_refuses_a_module_write_and_audits_it() {
     assert!(!data.join("new.txt").exists());
     let log = std::fs::read_to_string(&audit).unwrap();
     assert_eq!(log.lines().count(), 1, "{log}");
-    assert!(log.contains(r#""operation":"open","path":"/data/new.txt","access":"write","rule":"'/data/new.txt' is in read-only grant /data""#), "{log}");
+    assert!(
+        log.contains(
+            r#""operation":"open","path":"/data/new.txt","access":"write","rule":"'/data/new.txt' is in read-only grant /data""#
+        ),
+        "{log}"
+    );
     // Granted read-write, the same module creates the file.
     let run = padcell(&["run", "--dir", &format!("{grant}::rw"), &module], b"", &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -231,9 +238,8 @@ fn an_applet_directory_whose_main_is_a_module_runs_it_under_its_manifest() {
 /// A supervisor without the interpreter, metered, with its own module cache and event log.
 fn supervisor() -> &'static Supervisor {
     static SUPERVISOR: std::sync::OnceLock<Supervisor> = std::sync::OnceLock::new();
-    SUPERVISOR.get_or_init(|| {
-        Supervisor::builder().cache_dir(common::cache_dir()).interpreter(false).metered(true).build().unwrap()
-    })
+    SUPERVISOR
+        .get_or_init(|| Supervisor::builder().cache_dir(common::cache_dir()).interpreter(false).metered(true).build().unwrap())
 }
 
 fn run_module(supervisor: &Supervisor, wat: &str, policy: Policy) -> Result<(), CellError> {

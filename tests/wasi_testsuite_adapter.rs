@@ -2,6 +2,8 @@
 //! runner drives it: loaded as a module, asked for its metadata and for the argv of a test, whose
 //! command then runs a conformance program with the test's root directory at `/`.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -39,7 +41,11 @@ fn python(code: &str) -> Option<String> {
 
 #[test]
 fn the_adapter_reports_padcell_and_wasip1() {
-    let Some(out) = python("print(json.dumps([adapter.get_name(), adapter.get_version(), adapter.get_wasi_versions(), adapter.get_wasi_worlds()]))") else { return };
+    let Some(out) = python(
+        "print(json.dumps([adapter.get_name(), adapter.get_version(), adapter.get_wasi_versions(), adapter.get_wasi_worlds()]))",
+    ) else {
+        return;
+    };
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(out.trim(), format!(r#"["padcell", "{version}", ["wasm32-wasip1"], ["wasi:cli/command"]]"#));
     // The runner tells a module adapter from a legacy one by running it: it must print nothing.

@@ -4,7 +4,8 @@
 # refuses and audits the rest, and never hands the cell a reference to the object itself.
 import sys, types, _padcell
 
-_ASK_OBJECT, _ASK_CALL_OBJECT, _ASK_NEW_CELL, _ASK_CELL_OP = 4, 5, 6, 7
+_ASK_OBJECT, _ASK_CALL_OBJECT = _padcell.ASK_OBJECT, _padcell.ASK_CALL_OBJECT
+_ASK_NEW_CELL, _ASK_CELL_OP = _padcell.ASK_NEW_CELL, _padcell.ASK_CELL_OP
 _ERRORS = {"TypeError": TypeError, "KeyError": KeyError, "ValueError": ValueError, "RuntimeError": RuntimeError}
 
 

@@ -55,6 +55,16 @@ pub mod _padcell {
     use pyo3::exceptions::{PyRuntimeError, PyValueError};
     use pyo3::prelude::*;
 
+    /// Exports each question's number as `ASK_<NAME>` (see `abi::Ask::ALL`): the prelude and
+    /// loader use these names and never spell a number.
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        for ask in crate::abi::Ask::ALL {
+            m.add(format!("ASK_{}", ask.name()), ask as u32)?;
+        }
+        Ok(())
+    }
+
     /// The rule behind the last refused operation, or None.
     #[pyfunction]
     fn take_denial() -> Option<String> {

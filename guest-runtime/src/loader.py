@@ -8,7 +8,7 @@ import builtins, gc, marshal, sys, types, _padcell
 import os as _os
 from _frozen_importlib import ModuleSpec, _calc___package__, _resolve_name
 
-_ASK_NAMES, _ASK_IMPORT, _ASK_FIND_MODULE = 1, 2, 3
+_ASK_NAMES, _ASK_IMPORT, _ASK_FIND_MODULE = _padcell.ASK_NAMES, _padcell.ASK_IMPORT, _padcell.ASK_FIND_MODULE
 # Kept here, so a policy that hides them from the cell does not break the loader.
 _compile, _exec, _getattr, _setattr, _hasattr = compile, exec, getattr, setattr, hasattr
 _real_import = builtins.__import__

@@ -11,6 +11,8 @@
 //! - (f) `padcell run -c pass` against `python3 -c pass`, as whole processes;
 //! - (g) the private memory an idle cell adds to the process.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 use padcell::{Access, Grant, Policy, Supervisor, Value};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -56,16 +58,18 @@ fn cells_per_second(supervisor: &Supervisor, threads: usize, secs: f64) -> f64 {
             .map(|_| {
                 // Room for wasm's stack on the thread itself (see host/src/stack.rs): a smaller
                 // thread would hand every call to a helper thread.
-                std::thread::Builder::new().stack_size(8 << 20).spawn_scoped(s, || {
-                    let mut n = 0;
-                    while Instant::now() < deadline {
-                        let mut cell = supervisor.cell().build().expect("cell");
-                        cell.exec("print('hi')").expect("exec");
-                        n += 1;
-                    }
-                    n
-                })
-                .expect("worker thread")
+                std::thread::Builder::new()
+                    .stack_size(8 << 20)
+                    .spawn_scoped(s, || {
+                        let mut n = 0;
+                        while Instant::now() < deadline {
+                            let mut cell = supervisor.cell().build().expect("cell");
+                            cell.exec("print('hi')").expect("exec");
+                            n += 1;
+                        }
+                        n
+                    })
+                    .expect("worker thread")
             })
             .collect();
         workers.into_iter().map(|w| w.join().expect("worker")).sum()
@@ -101,11 +105,36 @@ const ROUNDS: usize = 5;
 /// (e): name, setup, statement, runs.
 const WORKLOADS: &[(&str, &str, &str, u32)] = &[
     ("recursion: fib(20)", "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)", "fib(20)", 20),
-    ("floats: 10k mul/add/sqrt", "import math\ndef f():\n    x = 0.0\n    for i in range(10000):\n        x = math.sqrt(x * 1.0001 + i)\n    return x", "f()", 50),
-    ("strings: join, format, split", "def s():\n    parts = [f'{i}:{i * 2}' for i in range(2000)]\n    return len(','.join(parts).split(','))", "s()", 50),
-    ("dicts: 10k insert + lookup", "def d():\n    m = {}\n    for i in range(10000):\n        m[i] = i\n    return sum(m[i] for i in range(10000))", "d()", 50),
-    ("classes: 10k objects + method calls", "class P:\n    def __init__(self, x):\n        self.x = x\n    def double(self):\n        return self.x * 2\ndef c():\n    return sum(P(i).double() for i in range(10000))", "c()", 50),
-    ("generators: 10k-item pipeline", "def g():\n    evens = (i for i in range(20000) if i % 2 == 0)\n    return sum(x * x for x in evens)", "g()", 50),
+    (
+        "floats: 10k mul/add/sqrt",
+        "import math\ndef f():\n    x = 0.0\n    for i in range(10000):\n        x = math.sqrt(x * 1.0001 + i)\n    return x",
+        "f()",
+        50,
+    ),
+    (
+        "strings: join, format, split",
+        "def s():\n    parts = [f'{i}:{i * 2}' for i in range(2000)]\n    return len(','.join(parts).split(','))",
+        "s()",
+        50,
+    ),
+    (
+        "dicts: 10k insert + lookup",
+        "def d():\n    m = {}\n    for i in range(10000):\n        m[i] = i\n    return sum(m[i] for i in range(10000))",
+        "d()",
+        50,
+    ),
+    (
+        "classes: 10k objects + method calls",
+        "class P:\n    def __init__(self, x):\n        self.x = x\n    def double(self):\n        return self.x * 2\ndef c():\n    return sum(P(i).double() for i in range(10000))",
+        "c()",
+        50,
+    ),
+    (
+        "generators: 10k-item pipeline",
+        "def g():\n    evens = (i for i in range(20000) if i % 2 == 0)\n    return sum(x * x for x in evens)",
+        "g()",
+        50,
+    ),
 ];
 
 /// (f): median wall time of `n` runs of a whole process.
@@ -170,7 +199,12 @@ fn main() {
     let stmt = "with open(P, 'rb') as f: f.read()";
     let in_cell_s = in_cell(&mut cell, "P = '/data/k.bin'", stmt, n(20_000) as u32);
     let native_s = in_cpython(&format!("P = {:?}", dir.path().join("k.bin").display().to_string()), stmt, n(20_000) as u32);
-    row("(d) open + read + close of 1 KiB", us(Duration::from_secs_f64(in_cell_s)), us(Duration::from_secs_f64(native_s)), format!("{:.1}x", in_cell_s / native_s));
+    row(
+        "(d) open + read + close of 1 KiB",
+        us(Duration::from_secs_f64(in_cell_s)),
+        us(Duration::from_secs_f64(native_s)),
+        format!("{:.1}x", in_cell_s / native_s),
+    );
 
     let mut log_ratio = 0.0;
     for (name, setup, stmt, iters) in WORKLOADS {
@@ -195,7 +229,12 @@ fn main() {
     let runs = n(60);
     let ours = process_median(padcell, &["run", "-c", "pass"], runs);
     let theirs = process_median(&python(), &["-c", "pass"], runs);
-    row("(f) `run -c pass` as a whole process, median", ms(ours), ms(theirs), format!("{:.2}x", ours.as_secs_f64() / theirs.as_secs_f64()));
+    row(
+        "(f) `run -c pass` as a whole process, median",
+        ms(ours),
+        ms(theirs),
+        format!("{:.2}x", ours.as_secs_f64() / theirs.as_secs_f64()),
+    );
 
     let before = private_bytes();
     let idle: Vec<_> = (0..n(200))

@@ -8,6 +8,8 @@
 //! - `compiled_in_cell`: the same source compiled and run by the cell itself, which is what
 //!   every import would cost without the cache.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use padcell::{ModulePolicy, ModuleRoot, Policy, Supervisor};
 use std::fmt::Write;
@@ -26,7 +28,7 @@ fn thousand_lines(salt: u64) -> String {
     }
     write!(source, "class Thing:\n    def __init__(self, a):\n        self.a = a\n").unwrap();
     while source.lines().count() < 1000 {
-        write!(source, "CONST_{} = ('value', {}, 3.5)\n", source.len(), source.len()).unwrap();
+        writeln!(source, "CONST_{} = ('value', {}, 3.5)", source.len(), source.len()).unwrap();
     }
     source
 }
@@ -73,9 +75,7 @@ fn imports(c: &mut Criterion) {
         b.iter(|| supervisor.cell().policy(policy(dir.path())).build().expect("cell"))
     });
     let source = thousand_lines(0);
-    c.bench_function("import_1000_lines/compiled_in_cell", |b| {
-        b.iter(|| cell.exec_source("big.py", &source).unwrap())
-    });
+    c.bench_function("import_1000_lines/compiled_in_cell", |b| b.iter(|| cell.exec_source("big.py", &source).unwrap()));
     println!("modules compiled by the supervisor: {}", supervisor.modules_compiled());
 }
 

@@ -5,10 +5,12 @@
 //! - `serve_page_seq`: one GET of that page from `padcell serve`'s server over loopback at a time;
 //! - `serve_page_x4`: four GETs at once; criterion's throughput is requests per second.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use padcell::Supervisor;
 use padcell::page::{PageOptions, render_file};
 use padcell::serve::{ServeOptions, serve};
-use padcell::Supervisor;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -5,6 +5,8 @@
 //! - `bastion_call`: 1,000 calls of a host object's method from inside a cell, per call;
 //! - `child_cell_new`: a child cell made from inside a cell (`padcell.Cell()`), and closed.
 
+#![allow(clippy::disallowed_methods, reason = "tests set up host files as the operator does")]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use padcell::{HostObject, Policy, Supervisor, Value};
 use std::hint::black_box;
@@ -29,9 +31,7 @@ fn sessions(c: &mut Criterion) {
             total
         })
     });
-    c.bench_function("child_cell_new", |b| {
-        b.iter(|| cell.exec("padcell.Cell().close()").unwrap())
-    });
+    c.bench_function("child_cell_new", |b| b.iter(|| cell.exec("padcell.Cell().close()").unwrap()));
 }
 
 criterion_group! {

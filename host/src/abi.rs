@@ -67,10 +67,15 @@ pub const MAX_ASK: usize = 1 << 20;
 /// The most bytes of source one module may have.
 pub const MAX_MODULE_SOURCE: usize = 8 << 20;
 
+/// The guest's exported linear memory.
 pub const EXPORT_MEMORY: &str = "memory";
+/// `padcell_alloc(len) -> ptr`.
 pub const EXPORT_ALLOC: &str = "padcell_alloc";
+/// `padcell_init() -> i32`.
 pub const EXPORT_INIT: &str = "padcell_init";
+/// `padcell_preinit()`.
 pub const EXPORT_PREINIT: &str = "padcell_preinit";
+/// `padcell_run(op, ptr, len) -> status`.
 pub const EXPORT_RUN: &str = "padcell_run";
 
 /// The most bytes one reply may carry (an eval result, an exception and its traceback).
@@ -100,6 +105,7 @@ pub enum Op {
 }
 
 impl Op {
+    /// The operation with this number, if there is one.
     pub fn from_u32(op: u32) -> Option<Op> {
         match op {
             1 => Some(Op::Exec),
@@ -146,6 +152,24 @@ pub enum Ask {
 }
 
 impl Ask {
+    /// Every question, in the order of their numbers. The guest's `_padcell` module exports
+    /// each as `ASK_<NAME>` (see [`Ask::name`]), so its Python never spells a number.
+    pub const ALL: [Ask; 7] = [Ask::Names, Ask::Import, Ask::FindModule, Ask::Object, Ask::CallObject, Ask::NewCell, Ask::CellOp];
+
+    /// The question's name as the guest's Python sees it: `_padcell.ASK_<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ask::Names => "NAMES",
+            Ask::Import => "IMPORT",
+            Ask::FindModule => "FIND_MODULE",
+            Ask::Object => "OBJECT",
+            Ask::CallObject => "CALL_OBJECT",
+            Ask::NewCell => "NEW_CELL",
+            Ask::CellOp => "CELL_OP",
+        }
+    }
+
+    /// The question with this number, if there is one.
     pub fn from_u32(what: u32) -> Option<Ask> {
         match what {
             1 => Some(Ask::Names),
@@ -163,6 +187,7 @@ impl Ask {
 /// The host's answer to an [`Ask`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Answer {
+    /// The answer, as plain data.
     Value(Value),
     /// The host refused; the string is the rule, as the applet's exception states it.
     Refused(String),
@@ -172,6 +197,7 @@ const ANSWER_VALUE: u8 = 1;
 const ANSWER_REFUSED: u8 = 2;
 
 impl Answer {
+    /// The answer's bytes on the wire.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -187,6 +213,7 @@ impl Answer {
         out
     }
 
+    /// Reads an answer from hostile bytes.
     pub fn decode(bytes: &[u8]) -> Result<Answer, DecodeError> {
         let mut r = Reader::new(bytes);
         let answer = match r.u8()? {
@@ -214,6 +241,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status with this number, if there is one.
     pub fn from_u32(status: u32) -> Option<Status> {
         match status {
             0 => Some(Status::Ok),
@@ -229,13 +257,16 @@ impl Status {
 /// [`Op::Call`], the function's name and its arguments.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
+    /// The file name tracebacks show (for a call, `<call>`).
     pub filename: String,
+    /// The source (for a call, the function's name).
     pub source: String,
     /// For [`Op::Call`], a [`Value::List`] of positional arguments; [`Value::None`] otherwise.
     pub args: Value,
 }
 
 impl Request {
+    /// The request's bytes on the wire.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(9 + self.filename.len() + self.source.len());
         put_str(&mut out, &self.filename);
@@ -244,6 +275,7 @@ impl Request {
         out
     }
 
+    /// Reads a request from hostile bytes.
     pub fn decode(bytes: &[u8]) -> Result<Request, DecodeError> {
         let mut r = Reader::new(bytes);
         let filename = r.string()?;
@@ -257,8 +289,11 @@ impl Request {
 /// The guest's answer to a request, sent with `padcell.reply`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reply {
+    /// An `eval`, `call` or `compile` result.
     Value(Value),
+    /// An uncaught exception.
     Exception(Exception),
+    /// `sys.exit(code)`.
     Exit(i32),
 }
 
@@ -267,6 +302,7 @@ const REPLY_EXCEPTION: u8 = 2;
 const REPLY_EXIT: u8 = 3;
 
 impl Reply {
+    /// The reply's bytes on the wire.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         match self {
@@ -288,15 +324,14 @@ impl Reply {
         out
     }
 
+    /// Reads a reply from hostile bytes.
     pub fn decode(bytes: &[u8]) -> Result<Reply, DecodeError> {
         let mut r = Reader::new(bytes);
         let reply = match r.u8()? {
             REPLY_VALUE => Reply::Value(r.value(0)?),
-            REPLY_EXCEPTION => Reply::Exception(Exception {
-                type_name: r.string()?,
-                message: r.string()?,
-                traceback: r.string()?,
-            }),
+            REPLY_EXCEPTION => {
+                Reply::Exception(Exception { type_name: r.string()?, message: r.string()?, traceback: r.string()? })
+            }
             REPLY_EXIT => Reply::Exit(i32::from_le_bytes(r.array()?)),
             tag => return Err(DecodeError::BadTag(tag)),
         };
@@ -320,16 +355,25 @@ pub struct Exception {
 /// can be expressed in it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
+    /// `None`.
     None,
+    /// `bool`.
     Bool(bool),
+    /// An `int` that fits in 64 bits.
     Int(i64),
     /// An int that does not fit in 64 bits, in decimal.
     BigInt(String),
+    /// `float`.
     Float(f64),
+    /// `str`.
     Str(String),
+    /// `bytes`.
     Bytes(Vec<u8>),
+    /// `list`.
     List(Vec<Value>),
+    /// `tuple`.
     Tuple(Vec<Value>),
+    /// `dict`, as its items in order.
     Dict(Vec<(Value, Value)>),
 }
 
@@ -346,6 +390,7 @@ const V_TUPLE: u8 = 9;
 const V_DICT: u8 = 10;
 
 impl Value {
+    /// The value's bytes on the wire.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::new();
         self.encode_into(&mut out);
@@ -398,6 +443,7 @@ impl Value {
         }
     }
 
+    /// Reads a value from hostile bytes.
     pub fn decode(bytes: &[u8]) -> Result<Value, DecodeError> {
         let mut r = Reader::new(bytes);
         let v = r.value(0)?;
@@ -409,10 +455,15 @@ impl Value {
 /// Why bytes from the other side were refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DecodeError {
+    /// Fewer bytes than a length said.
     Truncated,
+    /// Bytes after the message's end.
     TrailingBytes,
+    /// A tag byte that names nothing.
     BadTag(u8),
+    /// A string that is not UTF-8.
     BadUtf8,
+    /// Lists and dicts nested deeper than [`MAX_DEPTH`].
     TooDeep,
 }
 
@@ -532,5 +583,335 @@ impl<'a> Reader<'a> {
 
     fn finish(&self) -> Result<(), DecodeError> {
         if self.rest.is_empty() { Ok(()) } else { Err(DecodeError::TrailingBytes) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed messages: every question a guest asks, and every structured answer, has a type. The host
+// decodes a question once, here, and its handlers never pick fields out of a raw `Value`. Each
+// decoder takes hostile input and says what is wrong, in a sentence the applet sees.
+
+/// A question from the guest, decoded: the typed form of an [`Ask`] and the [`Value`] it sent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Question {
+    /// [`Ask::Names`].
+    Names,
+    /// [`Ask::Import`]: a top-level module name.
+    Import(String),
+    /// [`Ask::FindModule`]: a dotted module name.
+    FindModule(String),
+    /// [`Ask::Object`]: a host object's name.
+    Object(String),
+    /// [`Ask::CallObject`].
+    CallObject(ObjectCall),
+    /// [`Ask::NewCell`].
+    NewCell(CellRequest),
+    /// [`Ask::CellOp`].
+    CellOp(CellOp),
+}
+
+impl Question {
+    /// Decodes what the guest sent with question `ask`, or says why it is malformed.
+    pub fn decode(ask: Ask, value: Value) -> Result<Question, String> {
+        Ok(match ask {
+            Ask::Names => Question::Names,
+            Ask::Import => Question::Import(text(value, "a module name is a str")?),
+            Ask::FindModule => Question::FindModule(text(value, "a module name is a str")?),
+            Ask::Object => Question::Object(text(value, "host objects are named by str")?),
+            Ask::CallObject => Question::CallObject(ObjectCall::decode(value)?),
+            Ask::NewCell => Question::NewCell(CellRequest::decode(value)?),
+            Ask::CellOp => Question::CellOp(CellOp::decode(value)?),
+        })
+    }
+}
+
+fn text(value: Value, why: &str) -> Result<String, String> {
+    match value {
+        Value::Str(s) => Ok(s),
+        _ => Err(why.to_owned()),
+    }
+}
+
+/// [`Ask::CallObject`]: `[object, method, [args...]]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObjectCall {
+    /// The granted object's name.
+    pub object: String,
+    /// The method called.
+    pub method: String,
+    /// Its arguments, by value.
+    pub args: Vec<Value>,
+}
+
+impl ObjectCall {
+    fn decode(value: Value) -> Result<ObjectCall, String> {
+        const SHAPE: &str = "a host object call is [object, method, args]";
+        let Value::List(parts) = value else { return Err(SHAPE.to_owned()) };
+        let Ok([Value::Str(object), Value::Str(method), Value::List(args)]) = <[Value; 3]>::try_from(parts) else {
+            return Err(SHAPE.to_owned());
+        };
+        Ok(ObjectCall { object, method, args })
+    }
+}
+
+impl From<ObjectCall> for Value {
+    fn from(call: ObjectCall) -> Value {
+        Value::List(vec![Value::Str(call.object), Value::Str(call.method), Value::List(call.args)])
+    }
+}
+
+/// What a host object call answers: `{"result": v}`, or `{"error": type, "message": m}` with the
+/// built-in exception type the applet gets.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ObjectReply {
+    /// The method returned this.
+    Result(Value),
+    /// The method failed; the applet raises `kind` (`TypeError`, `KeyError`, `ValueError`,
+    /// `RuntimeError`) with `message`.
+    Error {
+        /// The built-in exception type's name.
+        kind: String,
+        /// Its message.
+        message: String,
+    },
+}
+
+impl From<ObjectReply> for Value {
+    fn from(reply: ObjectReply) -> Value {
+        match reply {
+            ObjectReply::Result(v) => dict([("result", v)]),
+            ObjectReply::Error { kind, message } => dict([("error", Value::Str(kind)), ("message", Value::Str(message))]),
+        }
+    }
+}
+
+/// [`Ask::NewCell`]: what a child cell asks for, as `key: value` pairs with str keys. The host
+/// checks each key and value against the parent's policy (the narrowing rule).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellRequest {
+    /// The request's entries, in the order sent.
+    pub entries: Vec<(String, Value)>,
+}
+
+impl CellRequest {
+    fn decode(value: Value) -> Result<CellRequest, String> {
+        let Value::Dict(pairs) = value else { return Err("a cell request is a dict".to_owned()) };
+        let entries = pairs
+            .into_iter()
+            .map(|(key, value)| match key {
+                Value::Str(key) => Ok((key, value)),
+                _ => Err("cell request keys are str".to_owned()),
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(CellRequest { entries })
+    }
+}
+
+impl From<CellRequest> for Value {
+    fn from(request: CellRequest) -> Value {
+        Value::Dict(request.entries.into_iter().map(|(k, v)| (Value::Str(k), v)).collect())
+    }
+}
+
+/// [`Ask::CellOp`]: an operation on a child cell, by its handle.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellOp {
+    /// The handle [`Ask::NewCell`] answered.
+    pub handle: i64,
+    /// What to do.
+    pub kind: CellOpKind,
+}
+
+/// What a [`CellOp`] does.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CellOpKind {
+    /// `exec`: run statements.
+    Exec(String),
+    /// `eval`: evaluate an expression.
+    Eval(String),
+    /// `call`: call a function of the child's `__main__` with arguments.
+    Call(String, Vec<Value>),
+    /// `stdout`: take what the child printed.
+    Stdout,
+    /// `stderr`: take what the child wrote to stderr.
+    Stderr,
+    /// `close`: end the child.
+    Close,
+}
+
+impl CellOp {
+    fn decode(value: Value) -> Result<CellOp, String> {
+        const SHAPE: &str = "a child cell request is [handle, op, args...]";
+        let Value::List(parts) = value else { return Err(SHAPE.to_owned()) };
+        let mut parts = parts.into_iter();
+        let (Some(Value::Int(handle)), Some(Value::Str(op))) = (parts.next(), parts.next()) else {
+            return Err(SHAPE.to_owned());
+        };
+        let rest: Vec<Value> = parts.collect();
+        let kind = match (op.as_str(), rest.as_slice()) {
+            ("exec", [Value::Str(code)]) => CellOpKind::Exec(code.clone()),
+            ("eval", [Value::Str(expr)]) => CellOpKind::Eval(expr.clone()),
+            ("call", [Value::Str(name), Value::List(args)]) => CellOpKind::Call(name.clone(), args.clone()),
+            ("stdout", []) => CellOpKind::Stdout,
+            ("stderr", []) => CellOpKind::Stderr,
+            ("close", []) => CellOpKind::Close,
+            _ => return Err(SHAPE.to_owned()),
+        };
+        Ok(CellOp { handle, kind })
+    }
+}
+
+impl From<CellOp> for Value {
+    fn from(op: CellOp) -> Value {
+        let s = |t: &str| Value::Str(t.to_owned());
+        let mut parts = vec![Value::Int(op.handle)];
+        match op.kind {
+            CellOpKind::Exec(code) => parts.extend([s("exec"), Value::Str(code)]),
+            CellOpKind::Eval(expr) => parts.extend([s("eval"), Value::Str(expr)]),
+            CellOpKind::Call(name, args) => parts.extend([s("call"), Value::Str(name), Value::List(args)]),
+            CellOpKind::Stdout => parts.push(s("stdout")),
+            CellOpKind::Stderr => parts.push(s("stderr")),
+            CellOpKind::Close => parts.push(s("close")),
+        }
+        Value::List(parts)
+    }
+}
+
+/// What a [`CellOp`] answers: `{"result": v}`, or `{"error": kind, "type": name, "message": m}`
+/// where `kind` is `exception`, `exit`, `limit`, `trap`, `spent` or `host`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CellOpReply {
+    /// The operation's value (`None` for `exec`).
+    Result(Value),
+    /// The child failed.
+    Error {
+        /// How it failed: `exception`, `exit`, `limit`, `trap`, `spent` or `host`.
+        kind: String,
+        /// For an exception, its class name; empty otherwise.
+        type_name: String,
+        /// For an exception, its traceback; otherwise what stopped the child.
+        message: String,
+    },
+}
+
+impl From<CellOpReply> for Value {
+    fn from(reply: CellOpReply) -> Value {
+        match reply {
+            CellOpReply::Result(v) => dict([("result", v)]),
+            CellOpReply::Error { kind, type_name, message } => {
+                dict([("error", Value::Str(kind)), ("type", Value::Str(type_name)), ("message", Value::Str(message))])
+            }
+        }
+    }
+}
+
+/// [`Ask::FindModule`]'s answer when a root has the module.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundModule {
+    /// The file name tracebacks show.
+    pub filename: String,
+    /// The module's source.
+    pub source: String,
+    /// Whether it is a package (`__init__.py`).
+    pub package: bool,
+    /// Code in `marshal` form from the host's compiler cell, or `None`: the guest compiles.
+    pub code: Option<Vec<u8>>,
+}
+
+impl From<FoundModule> for Value {
+    fn from(found: FoundModule) -> Value {
+        dict([
+            ("filename", Value::Str(found.filename)),
+            ("source", Value::Str(found.source)),
+            ("package", Value::Bool(found.package)),
+            ("code", found.code.map_or(Value::None, Value::Bytes)),
+        ])
+    }
+}
+
+fn dict<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    Value::Dict(entries.into_iter().map(|(k, v)| (Value::Str(k.to_owned()), v)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::Str(text.to_owned())
+    }
+
+    #[test]
+    fn every_question_has_its_number_and_a_name() {
+        for (i, ask) in Ask::ALL.iter().enumerate() {
+            assert_eq!(*ask as u32, i as u32 + 1);
+            assert_eq!(Ask::from_u32(*ask as u32), Some(*ask));
+            assert!(ask.name().chars().all(|c| c.is_ascii_uppercase() || c == '_'));
+        }
+        assert_eq!(Ask::from_u32(0), None);
+        assert_eq!(Ask::from_u32(8), None);
+    }
+
+    #[test]
+    fn typed_questions_round_trip_through_their_values() {
+        let call = ObjectCall { object: "acct".into(), method: "deposit".into(), args: vec![Value::Int(5)] };
+        assert_eq!(Question::decode(Ask::CallObject, call.clone().into()), Ok(Question::CallObject(call)));
+        let request = CellRequest { entries: vec![("timeout".into(), Value::Float(1.0)), ("dirs".into(), Value::List(vec![]))] };
+        assert_eq!(Question::decode(Ask::NewCell, request.clone().into()), Ok(Question::NewCell(request)));
+        let kinds = [
+            CellOpKind::Exec("x = 1".into()),
+            CellOpKind::Eval("x".into()),
+            CellOpKind::Call("f".into(), vec![Value::None]),
+            CellOpKind::Stdout,
+            CellOpKind::Stderr,
+            CellOpKind::Close,
+        ];
+        for kind in kinds {
+            let op = CellOp { handle: 3, kind };
+            assert_eq!(Question::decode(Ask::CellOp, op.clone().into()), Ok(Question::CellOp(op)));
+        }
+        assert_eq!(Question::decode(Ask::Import, s("csv")), Ok(Question::Import("csv".into())));
+        assert_eq!(Question::decode(Ask::Names, Value::Int(9)), Ok(Question::Names));
+    }
+
+    #[test]
+    fn hostile_questions_are_refused_with_a_reason() {
+        let refused = [
+            (Ask::Import, Value::Int(1)),
+            (Ask::FindModule, Value::None),
+            (Ask::Object, Value::Bytes(b"acct".to_vec())),
+            (Ask::CallObject, Value::List(vec![s("acct"), s("m")])),
+            (Ask::CallObject, Value::List(vec![s("acct"), s("m"), Value::List(vec![]), Value::None])),
+            (Ask::CallObject, Value::Tuple(vec![s("acct"), s("m"), Value::List(vec![])])),
+            (Ask::NewCell, Value::List(vec![])),
+            (Ask::NewCell, Value::Dict(vec![(Value::Int(1), Value::None)])),
+            (Ask::CellOp, Value::List(vec![s("1"), s("exec"), s("x")])),
+            (Ask::CellOp, Value::List(vec![Value::Int(1), s("exec")])),
+            (Ask::CellOp, Value::List(vec![Value::Int(1), s("close"), s("extra")])),
+            (Ask::CellOp, Value::List(vec![Value::Int(1), s("call"), s("f"), s("not a list")])),
+            (Ask::CellOp, Value::List(vec![Value::Int(1), s("rm -rf")])),
+        ];
+        for (ask, value) in refused {
+            let outcome = Question::decode(ask, value.clone());
+            assert!(outcome.as_ref().is_err_and(|why| !why.is_empty()), "{ask:?} {value:?} -> {outcome:?}");
+        }
+    }
+
+    #[test]
+    fn answers_have_the_shapes_the_guest_reads() {
+        let ok: Value = ObjectReply::Result(Value::Int(1)).into();
+        assert_eq!(ok, Value::Dict(vec![(s("result"), Value::Int(1))]));
+        let err: Value = CellOpReply::Error { kind: "limit".into(), type_name: String::new(), message: "time".into() }.into();
+        assert_eq!(err, Value::Dict(vec![(s("error"), s("limit")), (s("type"), s("")), (s("message"), s("time"))]));
+        let found: Value =
+            FoundModule { filename: "<codebase>/m.py".into(), source: "x = 1".into(), package: false, code: None }.into();
+        let Value::Dict(entries) = found else { panic!("a dict") };
+        assert_eq!(
+            entries.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>(),
+            [s("filename"), s("source"), s("package"), s("code")]
+        );
+        // Every answer survives the wire.
+        let answer = Answer::Value(ok);
+        assert_eq!(Answer::decode(&answer.encode()), Ok(answer));
     }
 }

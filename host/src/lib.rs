@@ -6,6 +6,9 @@
 //! module, both served by the host (see [`abi`] for the whole boundary). A [`WasiModule`] is any
 //! WASI preview1 command, run in the same sandbox under the same policy.
 //!
+//! The crate is in layers, each importing only the layers before it (ARCHITECTURE.md):
+//! `abi` < `policy` < `config` < `wasi` < `loader` < `cell` < `supervisor` < `page`.
+//!
 //! ```no_run
 //! let supervisor = padcell::Supervisor::new()?;
 //! let mut cell = supervisor.cell().build()?;
@@ -15,60 +18,33 @@
 //! ```
 
 pub mod abi;
-mod audit;
 mod cell;
-mod error;
-mod fs;
-mod guest;
-pub mod host_file;
-mod host_functions;
-mod input;
-mod limits;
-mod manifest;
-mod module_cache;
-mod modules;
-mod nested;
-mod objects;
-mod output;
+mod config;
+mod loader;
+#[cfg(feature = "pages")]
 pub mod page;
 mod policy;
-mod raw;
-mod sandbox;
-mod sched;
-pub mod serve;
-mod snapshot;
-mod stack;
-mod state;
 mod supervisor;
-mod wasi_shadows;
-mod wasi_command;
-mod wasi_module;
+mod wasi;
 
 pub use abi::Value;
-pub use audit::{AuditEvent, AuditSink};
-pub use cell::{Cell, CellBuilder};
-pub use error::{CellError, PythonException};
-pub use guest::{GUEST_HASH, GUEST_WASM};
-pub use input::Input;
-pub use limits::{CancelHandle, LimitExceeded, LimitFlags, LimitKind, Limits};
-pub use manifest::{MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags};
-pub use module_cache::{CacheEvent, ModuleCache, ModuleKind};
-pub use modules::{
+pub use cell::{
+    Cell, CellBuilder, CellError, EXIT_EXCEPTION, EXIT_TRAP, EXIT_USAGE, MissingImports, PythonException, RawCell, RawModule,
+    WasiCommand, WasiCommandBuilder, WasiModule,
+};
+pub use config::host_file;
+pub use config::{LimitFlags, MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags, kv_store, is_wasm_module};
+#[cfg(feature = "pages")]
+pub use page::serve;
+pub use policy::modules::{
     ALL as ALL_MODULES, AllowList, DEFAULT_ALLOWED, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, FetchLimits,
     ModulePolicy, ModuleRoot, RemoteRoot, RestrictedNames,
 };
-pub use fs::{GuestPath, MAX_AUDIT_EVENTS, MAX_PATH};
-pub use objects::{Filter, HostObject, Method, ObjectError, kv_store};
-pub use output::Output;
-pub use raw::{RawCell, RawModule};
-pub use policy::{Access, Grant, GrantKind, OpenHook, OpenRequest, Policy, PolicyError};
-pub use supervisor::{DEFAULT_MAX_CELLS, Supervisor, SupervisorBuilder};
-pub use wasi_command::{WasiCommand, WasiCommandBuilder};
-pub use wasi_module::{MissingImports, WasiModule, is_wasm_module};
-
-/// CLI exit status for an uncaught Python exception.
-pub const EXIT_EXCEPTION: i32 = 1;
-/// CLI exit status for a usage error or a host-side failure.
-pub const EXIT_USAGE: i32 = 2;
-/// CLI exit status when the guest traps (as wasmtime's CLI does: 128 + SIGABRT).
-pub const EXIT_TRAP: i32 = 134;
+pub use policy::{
+    Access, AuditEvent, AuditSink, Filter, Grant, GrantKind, GuestPath, HostObject, LimitExceeded, LimitKind, Limits,
+    MAX_AUDIT_EVENTS, Method, ObjectError, OpenHook, OpenRequest, Policy, PolicyError, open_mode,
+};
+pub use supervisor::{
+    CacheEvent, DEFAULT_MAX_CELLS, GUEST_HASH, GUEST_WASM, ModuleCache, ModuleKind, Supervisor, SupervisorBuilder,
+};
+pub use wasi::{CancelHandle, Input, MAX_PATH, Output};

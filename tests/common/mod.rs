@@ -10,27 +10,25 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
 /// The module cache every test shares, so the interpreter is compiled once per build.
-pub fn cache_dir() -> PathBuf {
+pub(crate) fn cache_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("module-cache")
 }
 
-pub fn supervisor() -> &'static Supervisor {
+pub(crate) fn supervisor() -> &'static Supervisor {
     static SUPERVISOR: OnceLock<Supervisor> = OnceLock::new();
-    SUPERVISOR.get_or_init(|| {
-        Supervisor::builder().cache_dir(cache_dir()).build().expect("building the supervisor")
-    })
+    SUPERVISOR.get_or_init(|| Supervisor::builder().cache_dir(cache_dir()).build().expect("building the supervisor"))
 }
 
 /// The outcome of one `padcell` process.
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `padcell ARGS...` with `stdin`, the shared cache, and only PATH from the environment
 /// (plus `env`).
-pub fn padcell(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
+pub(crate) fn padcell(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_padcell"));
     cmd.args(args)
         .env_clear()
@@ -57,13 +55,13 @@ pub fn padcell(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Run {
 }
 
 /// The workspace's root folder.
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
 }
 
 /// A policy whose applet may raise the recursion limit (the defaults hide
 /// `sys.setrecursionlimit`), to reach the wasm stack limit.
-pub fn may_recurse(policy: padcell::Policy) -> padcell::Policy {
+pub(crate) fn may_recurse(policy: padcell::Policy) -> padcell::Policy {
     let names = policy.modules().names.clone().allow_sys("setrecursionlimit").expect("a valid name");
     let modules = policy.modules().clone().names(names);
     policy.with_modules(modules)
@@ -71,17 +69,20 @@ pub fn may_recurse(policy: padcell::Policy) -> padcell::Policy {
 
 /// Every module of the interpreter, and all of `sys` and `os`, visible to applet code: the
 /// filesystem tests show the host's wall holding without the loader's shaping in front of it.
-pub fn unshaped(policy: padcell::Policy) -> padcell::Policy {
+pub(crate) fn unshaped(policy: padcell::Policy) -> padcell::Policy {
     let names = policy.modules().names.clone().allow_sys("*").and_then(|n| n.allow_os("*")).expect("valid names");
     let modules = policy.modules().clone().allow("*").expect("valid name").names(names);
     policy.with_modules(modules)
 }
 
 /// A supervisor of its own, and the audit events it receives.
-pub fn audited() -> (Supervisor, std::sync::Arc<std::sync::Mutex<Vec<padcell::AuditEvent>>>) {
+pub(crate) fn audited() -> (Supervisor, std::sync::Arc<std::sync::Mutex<Vec<padcell::AuditEvent>>>) {
     let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let sink = events.clone();
-    let supervisor =
-        Supervisor::builder().cache_dir(cache_dir()).on_audit(move |e| sink.lock().unwrap().push(e.clone())).build().expect("supervisor");
+    let supervisor = Supervisor::builder()
+        .cache_dir(cache_dir())
+        .on_audit(move |e| sink.lock().unwrap().push(e.clone()))
+        .build()
+        .expect("supervisor");
     (supervisor, events)
 }

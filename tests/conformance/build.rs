@@ -3,6 +3,8 @@
 //! `OUT_DIR/programs.rs`. As host/build.rs does for the guest: a separate target directory, so the
 //! outer cargo's lock is never contended, and a cleaned environment.
 
+#![allow(clippy::disallowed_methods, reason = "a build script reads and writes the build's own files, as the operator")]
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;

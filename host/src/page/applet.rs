@@ -4,9 +4,9 @@
 use super::slot::{PAGE_OBJECT, Slot};
 use super::{AppletTag, PageOptions, PageRequest};
 use crate::abi::Value;
-use crate::error::CellError;
-use crate::modules::{ModulePolicy, name::is_identifier};
+use crate::cell::CellError;
 use crate::policy::Policy;
+use crate::policy::modules::{ModulePolicy, is_identifier};
 use crate::supervisor::Supervisor;
 
 /// Runs in the applet's cell before the applet: instantiates `module.cls(page, **params)`, and
@@ -71,24 +71,29 @@ fn cut(text: &str, max_chars: usize) -> String {
 }
 
 /// Runs the applet `tag` names, on a page in `page_dir`, and returns the safe HTML it rendered.
-pub(crate) fn run(supervisor: &Supervisor, options: &PageOptions, tag: &AppletTag, request: &PageRequest<'_>) -> Result<String, Failure> {
+pub(crate) fn run(
+    supervisor: &Supervisor,
+    options: &PageOptions,
+    tag: &AppletTag,
+    request: &PageRequest<'_>,
+) -> Result<String, Failure> {
     let (module, class) = class_of(&tag.classid)?;
     let root = options.codebases.module_root(tag, request.dir, &module)?;
     let (slot, page) = Slot::new(options.max_slot_bytes, request.query);
     let modules = ModulePolicy { roots: vec![root], ..options.modules.clone() };
-    let policy = Policy::new()
-        .with_modules(modules)
-        .with_limits(options.limits)
-        .object(page)
-        .map_err(|e| e.0)?;
-    let mut cell = supervisor.cell().policy(policy).args([tag.classid.clone()]).build().map_err(|e| Failure {
-        note: "the applet's cell could not be made".to_owned(),
-        host_detail: Some(format!("{e:#}")),
-    })?;
+    let policy = Policy::new().with_modules(modules).with_limits(options.limits).object(page).map_err(|e| e.to_string())?;
+    let mut cell =
+        supervisor.cell().policy(policy).args([tag.classid.clone()]).build().map_err(|e| Failure {
+            note: "the applet's cell could not be made".to_owned(),
+            host_detail: Some(format!("{e:#}")),
+        })?;
     let params = tag.params.iter().map(|(k, v)| (Value::Str(k.clone()), Value::Str(v.clone()))).collect();
     cell.exec_source("<padcell page>", BOOTSTRAP).map_err(|e| failure(&e))?;
-    cell.call("__padcell_applet__", &[Value::Str(module), Value::Str(class), Value::Dict(params), Value::Str(PAGE_OBJECT.to_owned())])
-        .map_err(|e| failure(&e))?;
+    cell.call(
+        "__padcell_applet__",
+        &[Value::Str(module), Value::Str(class), Value::Dict(params), Value::Str(PAGE_OBJECT.to_owned())],
+    )
+    .map_err(|e| failure(&e))?;
     Ok(slot.take())
 }
 
@@ -121,7 +126,7 @@ mod tests {
         assert_eq!(cut("ééééé", 3), "éé\u{2026}");
         let huge = "É".repeat(1 << 20);
         assert_eq!(Failure::from(huge.clone()).note.chars().count(), MAX_NOTE);
-        let exc = crate::error::PythonException { type_name: huge, message: "x".to_owned(), traceback: String::new() };
+        let exc = crate::cell::PythonException { type_name: huge, message: "x".to_owned(), traceback: String::new() };
         let note = failure(&CellError::Exception(exc)).note;
         assert_eq!(note, format!("{}\u{2026}: x", "É".repeat(MAX_TYPE_NAME - 1)));
     }

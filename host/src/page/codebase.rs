@@ -3,7 +3,7 @@
 //! root directory, and an http codebase must be on an origin the supervisor allowed.
 
 use super::AppletTag;
-use crate::modules::{FetchLimits, ModuleRoot, RemoteRoot};
+use crate::policy::modules::{FetchLimits, ModuleRoot, RemoteRoot};
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
@@ -14,6 +14,7 @@ pub struct CodebaseRules {
     pub(crate) root: PathBuf,
     /// Origins (`http://host:port`) http codebases may be fetched from; none by default.
     pub origins: Vec<String>,
+    /// What fetching one http codebase may cost the host.
     pub fetch: FetchLimits,
 }
 
@@ -22,6 +23,7 @@ const LABEL: &str = "codebase";
 
 impl CodebaseRules {
     /// Local codebases must lie inside `root`.
+    #[allow(clippy::disallowed_methods, reason = "the site root is a host path the operator names; made canonical here")]
     pub fn new(root: &Path) -> std::io::Result<CodebaseRules> {
         Ok(CodebaseRules { root: std::fs::canonicalize(root)?, origins: Vec::new(), fetch: FetchLimits::default() })
     }
@@ -29,6 +31,10 @@ impl CodebaseRules {
     /// The module root for `tag`, on a page in directory `page_dir` (below the root). A
     /// relative codebase is relative to the page, `/x` to the root; none means the page's own
     /// directory. The error names the rule and never a host path.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "checks a local codebase by host path (canonical, a directory, inside the site root) before config opens it"
+    )]
     pub(crate) fn module_root(&self, tag: &AppletTag, page_dir: &Path, module: &str) -> Result<ModuleRoot, String> {
         let codebase = tag.codebase.as_deref().unwrap_or("").trim();
         if let Some((scheme, _)) = codebase.split_once(':').filter(|(s, _)| s.chars().all(|c| c.is_ascii_alphanumeric())) {
@@ -51,19 +57,17 @@ impl CodebaseRules {
         let Some(dir) = inside else {
             return Err(format!("codebase {codebase:?} is not a directory inside the site"));
         };
-        ModuleRoot::loader(dir, LABEL).map_err(|e| e.0)
+        ModuleRoot::loader(dir, LABEL).map_err(|e| e.to_string())
     }
 
     fn remote(&self, url: &str, sha256: Option<&str>, module: &str) -> Result<ModuleRoot, String> {
-        let origin = url::Url::parse(url)
-            .map_err(|e| format!("codebase {url:?} is not a URL: {e}"))?
-            .origin()
-            .ascii_serialization();
+        let origin =
+            url::Url::parse(url).map_err(|e| format!("codebase {url:?} is not a URL: {e}"))?.origin().ascii_serialization();
         if !self.origins.iter().any(|allowed| allowed.trim_end_matches('/') == origin) {
             return Err(format!("codebase origin {origin} is not allowed (allow it with --allow-origin {origin})"));
         }
         let pins = pins(sha256.unwrap_or(""), module)?;
-        Ok(ModuleRoot::Remote(RemoteRoot::new(url, LABEL, pins, self.fetch).map_err(|e| e.0)?))
+        Ok(ModuleRoot::Remote(RemoteRoot::new(url, LABEL, pins, self.fetch).map_err(|e| e.to_string())?))
     }
 }
 

@@ -37,16 +37,65 @@ pub(crate) const MAX_ATTRIBUTES: usize = 256;
 
 /// Elements that never hold content in HTML: they open nothing (outside foreign content).
 const VOID: &[&[u8]] = &[
-    b"area", b"base", b"basefont", b"bgsound", b"br", b"col", b"embed", b"hr", b"image", b"img", b"input", b"keygen", b"link",
-    b"meta", b"param", b"source", b"track", b"wbr",
+    b"area",
+    b"base",
+    b"basefont",
+    b"bgsound",
+    b"br",
+    b"col",
+    b"embed",
+    b"hr",
+    b"image",
+    b"img",
+    b"input",
+    b"keygen",
+    b"link",
+    b"meta",
+    b"param",
+    b"source",
+    b"track",
+    b"wbr",
 ];
 /// Elements whose content the tokenizer may read as text up to `</name`: no skip crosses that.
 const RAW_TEXT: &[&[u8]] = &[b"script", b"style", b"textarea", b"title", b"xmp", b"iframe", b"noembed", b"noframes", b"noscript"];
 /// Start tags before which html5ever closes an open `<p>` (`close_p_element_in_button_scope`).
 const CLOSES_P: &[&[u8]] = &[
-    b"address", b"article", b"aside", b"blockquote", b"center", b"details", b"dialog", b"dir", b"div", b"dl", b"fieldset",
-    b"figcaption", b"figure", b"footer", b"header", b"hgroup", b"main", b"menu", b"nav", b"ol", b"p", b"search", b"section",
-    b"summary", b"ul", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"pre", b"listing", b"li", b"dd", b"dt",
+    b"address",
+    b"article",
+    b"aside",
+    b"blockquote",
+    b"center",
+    b"details",
+    b"dialog",
+    b"dir",
+    b"div",
+    b"dl",
+    b"fieldset",
+    b"figcaption",
+    b"figure",
+    b"footer",
+    b"header",
+    b"hgroup",
+    b"main",
+    b"menu",
+    b"nav",
+    b"ol",
+    b"p",
+    b"search",
+    b"section",
+    b"summary",
+    b"ul",
+    b"h1",
+    b"h2",
+    b"h3",
+    b"h4",
+    b"h5",
+    b"h6",
+    b"pre",
+    b"listing",
+    b"li",
+    b"dd",
+    b"dt",
 ];
 const HEADINGS: &[&[u8]] = &[b"h1", b"h2", b"h3", b"h4", b"h5", b"h6"];
 /// Elements html5ever closes implicitly ("generate implied end tags").
@@ -55,9 +104,43 @@ const IMPLIED_END: &[&[u8]] = &[b"dd", b"dt", b"li", b"option", b"optgroup", b"p
 /// above it and then it. For any other end tag only the element on top counts as closed: for
 /// `</span>` above an `<li>`, say, html5ever closes nothing.
 const CLOSES_IMPLIED: &[&[u8]] = &[
-    b"address", b"article", b"aside", b"blockquote", b"button", b"center", b"details", b"dialog", b"dir", b"div", b"dl",
-    b"fieldset", b"figcaption", b"figure", b"footer", b"header", b"hgroup", b"listing", b"main", b"menu", b"nav", b"ol",
-    b"pre", b"search", b"section", b"summary", b"ul", b"p", b"li", b"dd", b"dt", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6",
+    b"address",
+    b"article",
+    b"aside",
+    b"blockquote",
+    b"button",
+    b"center",
+    b"details",
+    b"dialog",
+    b"dir",
+    b"div",
+    b"dl",
+    b"fieldset",
+    b"figcaption",
+    b"figure",
+    b"footer",
+    b"header",
+    b"hgroup",
+    b"listing",
+    b"main",
+    b"menu",
+    b"nav",
+    b"ol",
+    b"pre",
+    b"search",
+    b"section",
+    b"summary",
+    b"ul",
+    b"p",
+    b"li",
+    b"dd",
+    b"dt",
+    b"h1",
+    b"h2",
+    b"h3",
+    b"h4",
+    b"h5",
+    b"h6",
 ];
 
 /// Refuses markup whose parsing would cost more than linear time; the error says why.
@@ -302,7 +385,9 @@ fn read_tag(bytes: &[u8], from: usize, limit: usize) -> Tag<'_> {
             State::Name => {}
             State::BeforeAttributeName | State::AfterAttributeName if space => {}
             State::AttributeName if space => state = State::AfterAttributeName,
-            State::BeforeAttributeName | State::AttributeName | State::AfterAttributeName if c == b'/' => state = State::SelfClosing,
+            State::BeforeAttributeName | State::AttributeName | State::AfterAttributeName if c == b'/' => {
+                state = State::SelfClosing
+            }
             State::BeforeAttributeName | State::AttributeName | State::AfterAttributeName if c == b'>' => {
                 return Tag { name: name.unwrap_or_default(), attributes, end: at + 1 };
             }
@@ -444,7 +529,9 @@ mod tests {
     fn no_skip_runs_past_a_raw_text_end() {
         // The comment inside <style> is text: the parser reads the divs after </style>.
         assert!(refused(&format!("<style><!--</style>{}-->", "<div>".repeat(300))).contains("deeper than"));
-        assert!(refused(&format!("<script><!--<script></script><!--</script>{}-->", "<div>".repeat(300))).contains("deeper than"));
+        assert!(
+            refused(&format!("<script><!--<script></script><!--</script>{}-->", "<div>".repeat(300))).contains("deeper than")
+        );
         assert!(refused(&format!("<textarea><p title='</TEXTAREA>{}'>", "<div>".repeat(300))).contains("deeper than"));
         // A tag cut short at such an end still counts.
         assert!(refused(&r#"<div title="</script>">"#.repeat(300)).contains("deeper than"));

@@ -8,6 +8,7 @@
 mod applet;
 mod codebase;
 mod markup_bound;
+pub mod serve;
 mod slot;
 mod svg;
 mod tags;
@@ -17,8 +18,8 @@ pub use slot::PAGE_OBJECT;
 
 pub use tags::{AppletTag, MAX_APPLETS, SlotContent, find_applets, replace_applets};
 
-use crate::limits::Limits;
-use crate::modules::ModulePolicy;
+use crate::policy::Limits;
+use crate::policy::modules::ModulePolicy;
 use crate::supervisor::Supervisor;
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -55,19 +56,23 @@ impl PageOptions {
 /// A rendered page, and how each of its applets did.
 #[derive(Clone, Debug)]
 pub struct RenderedPage {
+    /// The page, each applet tag replaced by its applet's output or a failure note.
     pub html: String,
+    /// One report per applet tag, in page order.
     pub applets: Vec<AppletReport>,
 }
 
 /// One applet's outcome.
 #[derive(Clone, Debug)]
 pub struct AppletReport {
+    /// The tag's `classid`, as written.
     pub classid: String,
     /// Why it failed, as the page notes it.
     pub failure: Option<String>,
     /// For a failure on the host's side, the host's error: for the operator's log, never the
     /// page, since it may name host paths.
     pub host_detail: Option<String>,
+    /// How long the applet took, from making its cell to its outcome.
     pub took: Duration,
 }
 
@@ -86,7 +91,10 @@ pub struct PageRequest<'a> {
 pub fn render_page(supervisor: &Supervisor, options: &PageOptions, request: &PageRequest<'_>) -> Result<RenderedPage> {
     let html = request.html;
     let tags = find_applets(html)?;
-    let results: Vec<Mutex<Option<(Result<String, applet::Failure>, Duration)>>> = tags.iter().map(|_| Mutex::new(None)).collect();
+    /// An applet's outcome and how long it took.
+    type Outcome = (Result<String, applet::Failure>, Duration);
+    let results: Vec<Mutex<Option<Outcome>>> =
+        tags.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..options.parallel.clamp(1, tags.len().max(1)) {
@@ -96,7 +104,8 @@ pub fn render_page(supervisor: &Supervisor, options: &PageOptions, request: &Pag
                     let Some(tag) = tags.get(index) else { break };
                     let started = Instant::now();
                     let outcome = applet::run(supervisor, options, tag, request);
-                    *results[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((outcome, started.elapsed()));
+                    *results[index].lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some((outcome, started.elapsed()));
                 }
             });
         }
@@ -123,8 +132,9 @@ pub fn render_page(supervisor: &Supervisor, options: &PageOptions, request: &Pag
 }
 
 /// Renders the page in host file `path`, which must lie inside the options' root.
+#[allow(clippy::disallowed_methods, reason = "the page's directory is a host path the operator names; made canonical here")]
 pub fn render_file(supervisor: &Supervisor, options: &PageOptions, path: &Path) -> Result<RenderedPage> {
-    let html = crate::host_file::read_to_string(path)?;
+    let html = crate::config::host_file::read_to_string(path)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let dir = std::fs::canonicalize(dir).with_context(|| format!("cannot find the directory of {}", path.display()))?;
     render_page(supervisor, options, &PageRequest { html: &html, dir: &dir, query: &[] })

@@ -6,7 +6,7 @@
 
 use super::{markup_bound, svg};
 use crate::abi::Value;
-use crate::objects::{HostObject, ObjectError};
+use crate::policy::{HostObject, ObjectError};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// The name applets reach their slot by: `padcell.host("page")`.
@@ -23,7 +23,8 @@ impl Slot {
     /// A slot for at most `max_bytes` of HTML, on a page requested with `query`.
     pub(crate) fn new(max_bytes: usize, query: &[(String, String)]) -> (Slot, HostObject) {
         let slot = Slot { html: Arc::default(), max_bytes };
-        let object = slot.object(Value::Dict(query.iter().map(|(k, v)| (Value::Str(k.clone()), Value::Str(v.clone()))).collect()));
+        let object =
+            slot.object(Value::Dict(query.iter().map(|(k, v)| (Value::Str(k.clone()), Value::Str(v.clone()))).collect()));
         (slot, object)
     }
 
@@ -58,7 +59,10 @@ impl Slot {
     /// whose parsing would take more than linear time (see `markup_bound`).
     fn bound(&self, markup: &str) -> Result<(), ObjectError> {
         if markup.len() > self.max_bytes {
-            return Err(ObjectError::Value(format!("html() takes at most {} bytes of markup, what the slot holds", self.max_bytes)));
+            return Err(ObjectError::Value(format!(
+                "html() takes at most {} bytes of markup, what the slot holds",
+                self.max_bytes
+            )));
         }
         markup_bound::check(markup).map_err(|why| ObjectError::Value(format!("html() refused the markup: {why}")))
     }

@@ -4,7 +4,7 @@
 //! that can run script, load a resource or link anywhere can be expressed.
 
 use crate::abi::Value;
-use crate::objects::ObjectError;
+use crate::policy::ObjectError;
 use std::fmt::Write;
 
 /// The elements an applet can draw.
@@ -12,10 +12,37 @@ const SHAPES: &[&str] = &["rect", "circle", "ellipse", "line", "polyline", "poly
 
 /// The attributes a shape may carry.
 const ATTRIBUTES: &[&str] = &[
-    "x", "y", "width", "height", "rx", "ry", "cx", "cy", "r", "x1", "y1", "x2", "y2", "points", "d",
-    "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
-    "stroke-linejoin", "stroke-dasharray", "opacity", "transform", "font-size", "font-family",
-    "font-weight", "text-anchor", "dominant-baseline", "class",
+    "x",
+    "y",
+    "width",
+    "height",
+    "rx",
+    "ry",
+    "cx",
+    "cy",
+    "r",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "points",
+    "d",
+    "fill",
+    "fill-opacity",
+    "stroke",
+    "stroke-width",
+    "stroke-opacity",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-dasharray",
+    "opacity",
+    "transform",
+    "font-size",
+    "font-family",
+    "font-weight",
+    "text-anchor",
+    "dominant-baseline",
+    "class",
 ];
 
 /// The most shapes one picture may hold.
@@ -30,9 +57,8 @@ pub(crate) fn picture(width: &Value, height: &Value, shapes: &Value) -> Result<S
     if shapes.len() > MAX_SHAPES {
         return Err(ObjectError::Value(format!("svg() takes at most {MAX_SHAPES} shapes")));
     }
-    let mut out = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#
-    );
+    let mut out =
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">"#);
     for shape in shapes {
         write_shape(&mut out, shape)?;
     }

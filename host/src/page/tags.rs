@@ -125,7 +125,10 @@ pub fn replace_applets(html: &str, tags: &[AppletTag], slots: &[SlotContent]) ->
                 SlotContent::Failed(note) => {
                     set(el, "class", "padcell-applet padcell-failed")?;
                     set(el, "data-padcell-error", note)?;
-                    el.before(&format!("<!-- padcell: applet {} failed: {} -->", comment(&tag.classid), comment(note)), ContentType::Html);
+                    el.before(
+                        &format!("<!-- padcell: applet {} failed: {} -->", comment(&tag.classid), comment(note)),
+                        ContentType::Html,
+                    );
                 }
             }
             Ok(())

@@ -1,0 +1,142 @@
+//! One run of a [`WasiModule`]: its sandbox (policy, arguments, stdio, limits) and the outcome of
+//! calling `_start`, reported as the interpreter's cells report theirs.
+
+use super::error::{CellError, stopped};
+use super::sandbox::Sandbox;
+use super::wasi_module::{START, WasiModule};
+use crate::policy::{Limits, Policy};
+use crate::wasi::control::{Budget, CancelHandle, Meters};
+use crate::wasi::input::Input;
+use crate::wasi::output::Output;
+use anyhow::Result;
+use wasmtime::InstancePre;
+
+/// Configures one run of a [`WasiModule`]: its policy, arguments and stdio.
+pub struct WasiCommandBuilder<'m> {
+    module: &'m WasiModule,
+    policy: Policy,
+    args: Vec<String>,
+    stdin: Input,
+    stdout: Output,
+    stderr: Output,
+}
+
+/// A WASI command in its own sandbox, ready to run once.
+pub struct WasiCommand {
+    sandbox: Sandbox,
+    pre: InstancePre<crate::cell::state::CellState>,
+    ran: bool,
+}
+
+impl<'m> WasiCommandBuilder<'m> {
+    /// A run of `module` with no grants, no arguments and captured output.
+    pub(crate) fn new(module: &'m WasiModule) -> Self {
+        WasiCommandBuilder {
+            module,
+            policy: Policy::new(),
+            args: Vec::new(),
+            stdin: Input::Empty,
+            stdout: Output::Capture,
+            stderr: Output::Capture,
+        }
+    }
+
+    /// The arguments after `argv[0]`, which is the module's name.
+    pub fn args<I, S>(mut self, args: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args = args.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// What the command may touch (nothing by default), its environment and its limits.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// What the command reads on stdin (nothing by default).
+    pub fn stdin(mut self, input: Input) -> Self {
+        self.stdin = input;
+        self
+    }
+
+    /// Where the command's stdout goes (captured by default, for [`WasiCommand::stdout`]).
+    pub fn stdout(mut self, output: Output) -> Self {
+        self.stdout = output;
+        self
+    }
+
+    /// Where the command's stderr goes (captured by default, for [`WasiCommand::stderr`]).
+    pub fn stderr(mut self, output: Output) -> Self {
+        self.stderr = output;
+        self
+    }
+
+    /// Makes the sandbox (opening the grants); nothing of the module runs yet.
+    pub fn build(self) -> Result<WasiCommand> {
+        let argv: Vec<String> = std::iter::once(self.module.name().to_owned()).chain(self.args).collect();
+        let sandbox =
+            Sandbox::new(self.module.maker(), &self.policy, &argv, self.stdin, self.stdout, self.stderr, &Meters::default())?;
+        // Every refusal from here on is the module's own: audit it.
+        sandbox.store.data().fs.auditor().started();
+        Ok(WasiCommand { sandbox, pre: self.module.instance_pre().clone(), ran: false })
+    }
+}
+
+impl WasiCommand {
+    /// Instantiates the module and calls `_start`, under the policy's limits.
+    ///
+    /// `Ok` when `_start` returns or the module calls `proc_exit(0)`; `Exit(n)` for
+    /// `proc_exit(n)`; `Limit` when a limit stopped it; `Trap` (with the wasm backtrace) when it
+    /// crashed; `Spent` on a second call.
+    pub fn run(&mut self) -> Result<(), CellError> {
+        if std::mem::replace(&mut self.ran, true) {
+            return Err(CellError::Spent("a WASI command runs once".to_owned()));
+        }
+        let timeout = self.sandbox.limits.timeout;
+        let pre = &self.pre;
+        let outcome = self.sandbox.enter(timeout, &Budget::default(), |store| {
+            let instance = pre.instantiate(&mut *store)?;
+            let start = instance.get_typed_func::<(), ()>(&mut *store, START)?;
+            start.call(&mut *store, ())
+        });
+        // Forwarded output is written by the time the run returns, within its deadline.
+        let drained = self.sandbox.drain_output();
+        let limits = &self.sandbox.limits;
+        match outcome {
+            Ok(()) => drained.map_err(|kind| CellError::Limit(limits.exceeded(kind))),
+            Err(err) => match stopped(err, &self.sandbox.control, limits) {
+                CellError::Exit(0) => Ok(()),
+                error => Err(error),
+            },
+        }
+    }
+
+    /// This run's sandbox id within its supervisor (used in audit events).
+    pub fn id(&self) -> u64 {
+        self.sandbox.id
+    }
+
+    /// A handle that stops the running command from another thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle(self.sandbox.control.clone())
+    }
+
+    /// The limits this command runs under (the policy's).
+    pub fn limits(&self) -> &Limits {
+        &self.sandbox.limits
+    }
+
+    /// What the command wrote to stdout (nothing, when stdout is forwarded).
+    pub fn stdout(&self) -> Vec<u8> {
+        self.sandbox.stdout.contents()
+    }
+
+    /// What the command wrote to stderr (nothing, when stderr is forwarded).
+    pub fn stderr(&self) -> Vec<u8> {
+        self.sandbox.stderr.contents()
+    }
+}
