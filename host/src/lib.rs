@@ -33,7 +33,9 @@ pub use cell::{
     WasiCommand, WasiCommandBuilder, WasiModule,
 };
 pub use config::host_file;
-pub use config::{LimitFlags, MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags, kv_store, is_wasm_module};
+pub use config::{
+    LimitFlags, MANIFEST_FILE, MANIFEST_KEYS, Manifest, ModuleFlags, NameFlags, PolicyFlags, is_wasm_module, kv_store,
+};
 #[cfg(feature = "pages")]
 pub use page::serve;
 pub use policy::modules::{

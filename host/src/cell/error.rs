@@ -15,6 +15,7 @@ pub const EXIT_TRAP: i32 = 134;
 
 /// Why `Cell::exec`, `Cell::eval` or `Cell::exec_file` did not finish normally.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CellError {
     /// The code raised an exception it did not catch. The cell goes on.
     #[error("{}", .0.traceback.trim_end())]

@@ -56,7 +56,22 @@ pub struct CellBuilder {
     ancestors: Meters,
 }
 
-/// A running interpreter inside the sandbox.
+/// A running interpreter inside the sandbox: a plugin session that is loaded once and called
+/// many times.
+///
+/// ```no_run
+/// use padcell::{CellError, Supervisor, Value};
+/// let supervisor = Supervisor::new()?;
+/// let mut cell = supervisor.cell().build()?;
+/// cell.exec("def area(w, h):\n    return w * h")?;
+/// assert_eq!(cell.call("area", &[Value::Int(3), Value::Int(4)])?, Value::Int(12));
+/// match cell.exec("1 / 0") {
+///     Err(CellError::Exception(e)) => assert_eq!(e.type_name, "ZeroDivisionError"),
+///     other => panic!("{other:?}"),
+/// }
+/// print!("{}", String::from_utf8_lossy(&cell.take_stdout()));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub struct Cell {
     sandbox: Sandbox,
     memory: Memory,

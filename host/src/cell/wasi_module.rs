@@ -25,6 +25,20 @@ pub struct MissingImports {
 }
 
 /// A WASI command compiled for a supervisor's engine and linked against its host functions.
+///
+/// ```no_run
+/// use padcell::{Access, CellError, Grant, Policy, Supervisor, WasiModule};
+/// let supervisor = Supervisor::builder().interpreter(false).build()?;
+/// let module = WasiModule::from_file(&supervisor, "tool.wasm")?;
+/// let policy = Policy::new().grant(Grant::dir("./data", "/data", Access::ReadOnly)?)?;
+/// let mut run = module.command().policy(policy).args(["/data/input.txt"]).build()?;
+/// match run.run() {
+///     Ok(()) => print!("{}", String::from_utf8_lossy(&run.stdout())),
+///     Err(CellError::Exit(code)) => eprintln!("exited with {code}"),
+///     Err(other) => eprintln!("{other}"),
+/// }
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 pub struct WasiModule {
     maker: Maker,
     name: String,

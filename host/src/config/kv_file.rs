@@ -1,8 +1,8 @@
 //! The built-in host object: a key-value store kept in one host JSON file (`--object kv=FILE`),
 //! with `get(key[, default])`, `set(key, value)`, `delete(key)` and `keys()`.
 
-use crate::policy::{HostObject, ObjectError};
 use crate::abi::Value;
+use crate::policy::{HostObject, ObjectError};
 use anyhow::{Context, Result};
 use cap_std::ambient_authority;
 use serde_json::{Map, Number, Value as Json};

@@ -93,8 +93,7 @@ pub fn render_page(supervisor: &Supervisor, options: &PageOptions, request: &Pag
     let tags = find_applets(html)?;
     /// An applet's outcome and how long it took.
     type Outcome = (Result<String, applet::Failure>, Duration);
-    let results: Vec<Mutex<Option<Outcome>>> =
-        tags.iter().map(|_| Mutex::new(None)).collect();
+    let results: Vec<Mutex<Option<Outcome>>> = tags.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
         for _ in 0..options.parallel.clamp(1, tags.len().max(1)) {

@@ -27,6 +27,23 @@ use std::fmt;
 use std::sync::Arc;
 
 /// The grants, environment, modules, host objects, limits and hook a cell runs under.
+///
+/// ```no_run
+/// use padcell::{Access, Grant, Limits, ModulePolicy, Policy};
+/// use std::time::Duration;
+/// let policy = Policy::new()
+///     .grant(Grant::dir("./data", "/data", Access::ReadOnly)?)?
+///     .grant(Grant::dir("./out", "/out", Access::ReadWrite)?)?
+///     .env("MODE", "test")?
+///     .with_modules(ModulePolicy::default().allow("csv")?)
+///     .with_limits(Limits { timeout: Duration::from_secs(2), memory: 64 << 20, ..Limits::default() })
+///     .on_open(|open| if open.mode.starts_with('w') && open.path.to_string().ends_with(".py") {
+///         Err("applets may not write Python files".to_owned())
+///     } else {
+///         Ok(())
+///     });
+/// # Ok::<(), padcell::PolicyError>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Policy {
     grants: Vec<Grant>,

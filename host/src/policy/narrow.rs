@@ -235,7 +235,10 @@ mod tests {
         assert_eq!(grants, [("/data".to_owned(), Access::ReadOnly), (sub, Access::ReadWrite)]);
         assert!(child.modules().allow_list.is_allowed("csv"));
         assert_eq!(child.objects()[0].exposed_names(), ["balance"]);
-        assert_eq!((child.limits().fuel, child.limits().timeout, child.limits().memory), (Some(100), Duration::from_millis(1500), 40 << 20));
+        assert_eq!(
+            (child.limits().fuel, child.limits().timeout, child.limits().memory),
+            (Some(100), Duration::from_millis(1500), 40 << 20)
+        );
     }
 
     #[test]

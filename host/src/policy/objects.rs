@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 /// Why a method call failed, as the applet's exception will say it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ObjectError {
     /// The arguments have the wrong types or number: `TypeError`.
     Type(String),
@@ -46,6 +47,19 @@ pub type Filter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 /// A named host object: its methods and its attribute filter. By default the filter refuses
 /// every name that starts with `_`, as Bastion's did; a name the filter refuses is never
 /// reachable, whatever methods exist.
+///
+/// ```no_run
+/// use padcell::{HostObject, ObjectError, Policy, Value};
+/// let account = HostObject::new("acct")
+///     .method("balance", |_| Ok(Value::Int(100)))
+///     .method("deposit", |args| match args {
+///         [Value::Int(n)] if *n > 0 => Ok(Value::Int(100 + n)),
+///         _ => Err(ObjectError::Value("deposit takes a positive int".into())),
+///     });
+/// // In the cell: `import padcell; padcell.host("acct").deposit(5)`.
+/// let policy = Policy::new().object(account)?;
+/// # Ok::<(), padcell::PolicyError>(())
+/// ```
 #[derive(Clone)]
 pub struct HostObject {
     name: String,

@@ -20,6 +20,15 @@ use std::sync::Arc;
 use wasmtime::{Config, Engine, Module};
 
 /// Owns the engine and the compiled interpreter; makes cells.
+///
+/// ```no_run
+/// use padcell::{Supervisor, Value};
+/// let supervisor = Supervisor::builder().max_cells(Some(64)).on_audit(|event| eprintln!("{}", event.to_json_line())).build()?;
+/// let mut cell = supervisor.cell().args(["applet.py", "Ada"]).build()?;
+/// cell.exec("import sys\nname = sys.argv[1]")?;
+/// assert_eq!(cell.eval("name")?, Value::Str("Ada".into()));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct Supervisor {
     inner: Arc<Inner>,

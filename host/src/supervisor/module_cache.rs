@@ -64,6 +64,7 @@ pub struct ModuleCache {
 
 /// What happened while getting a module; the CLI turns it into a progress line.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum CacheEvent {
     /// Nothing usable was cached; a compile starts now.
     Compiling {

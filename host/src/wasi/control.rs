@@ -146,6 +146,20 @@ impl CellControl {
 }
 
 /// A handle that stops a running cell from another thread.
+///
+/// ```no_run
+/// use padcell::{CellError, LimitKind, Supervisor};
+/// let supervisor = Supervisor::new()?;
+/// let mut cell = supervisor.cell().build()?;
+/// let handle = cell.cancel_handle();
+/// std::thread::spawn(move || {
+///     std::thread::sleep(std::time::Duration::from_millis(100));
+///     handle.cancel();
+/// });
+/// let stopped = cell.exec("while True: pass");
+/// assert!(matches!(stopped, Err(CellError::Limit(l)) if l.kind == LimitKind::Cancelled));
+/// # Ok::<(), anyhow::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct CancelHandle(pub(crate) std::sync::Arc<CellControl>);
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 /// A place modules are imported from.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ModuleRoot {
     /// A guest directory inside a directory grant. Its modules are read through the grant, with
     /// the grant's rules and open hook, and the applet can read them with `open()` as well.
