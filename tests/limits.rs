@@ -375,7 +375,8 @@ with open('/out/f', 'ab', buffering=0) as f:
         refused.append(('append', e.errno == errno.EFBIG))
 "#;
     cell.exec(applet).unwrap();
-    let expected = ["write", "truncate", "pwrite", "append"].map(|op| Value::Tuple(vec![Value::Str(op.into()), Value::Bool(true)]));
+    let expected =
+        ["write", "truncate", "pwrite", "append"].map(|op| Value::Tuple(vec![Value::Str(op.into()), Value::Bool(true)]));
     assert_eq!(cell.eval("refused").unwrap(), Value::List(expected.to_vec()));
     assert_eq!(std::fs::metadata(dir.path().join("f")).unwrap().len(), 100);
     let events = events.lock().unwrap();

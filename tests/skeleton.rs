@@ -368,7 +368,11 @@ fn the_console_keeps_state_echoes_and_leaves_with_exit() {
     let run = padcell(&["repl"], session.as_bytes(), &[]);
     assert_eq!(run.code, 3, "stdout: {}\nstderr: {}", run.stdout, run.stderr);
     assert_eq!(run.stdout, "42\n7\nafter\n");
-    assert!(run.stderr.contains("File \"<stdin>\", line 1, in <module>\nNameError: name 'undefined_name' is not defined"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("File \"<stdin>\", line 1, in <module>\nNameError: name 'undefined_name' is not defined"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("PermissionError") || run.stderr.contains("FileNotFoundError"), "{}", run.stderr);
     assert!(!run.stderr.contains("<padcell"), "the console's own frames never show: {}", run.stderr);
     // Ctrl-D (the end of stdin) leaves with status 0; the console runs under the run flags.

@@ -145,7 +145,7 @@ pub enum Ask {
     /// `fuel`, `timeout`, `memory`, `output`) -> the child's handle (int), or
     /// [`Answer::Refused`] with the rule it breaks (audited, with the chain of cells).
     NewCell = 6,
-    /// `[handle, op, args...]` with op `exec` (code), `eval` (expr), `call` (name, [args]),
+    /// `[handle, op, args...]` with op `exec` (code), `eval` (expr), `call` (name, `[args]`),
     /// `stdout`, `stderr` or `close` -> a dict with `result`, or with `error` (`exception`,
     /// `exit`, `limit`, `trap`, `spent`, `host`), `type` and `message`.
     CellOp = 7,
