@@ -3,15 +3,20 @@
 //! root directory, and an http codebase must be on an origin the supervisor allowed.
 
 use super::AppletTag;
-use crate::policy::modules::{FetchLimits, ModuleRoot, RemoteRoot};
+use crate::policy::modules::{FetchLimits, LoaderRoot, ModuleRoot, RemoteRoot};
+use cap_std::fs::Dir;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 /// Where codebases may come from.
 #[derive(Clone, Debug)]
 pub struct CodebaseRules {
     /// Local codebases lie inside this directory (canonical).
     pub(crate) root: PathBuf,
+    /// The same directory, opened: codebases are opened below it, so no link or rename can
+    /// lead one outside the site.
+    root_dir: Arc<Dir>,
     /// Origins (`http://host:port`) http codebases may be fetched from; none by default.
     pub origins: Vec<String>,
     /// What fetching one http codebase may cost the host.
@@ -23,18 +28,16 @@ const LABEL: &str = "codebase";
 
 impl CodebaseRules {
     /// Local codebases must lie inside `root`.
-    #[allow(clippy::disallowed_methods, reason = "the site root is a host path the operator names; made canonical here")]
+    #[allow(clippy::disallowed_methods, reason = "the site root is a host path the operator names; opened here")]
     pub fn new(root: &Path) -> std::io::Result<CodebaseRules> {
-        Ok(CodebaseRules { root: std::fs::canonicalize(root)?, origins: Vec::new(), fetch: FetchLimits::default() })
+        let root = std::fs::canonicalize(root)?;
+        let root_dir = Arc::new(Dir::open_ambient_dir(&root, cap_std::ambient_authority())?);
+        Ok(CodebaseRules { root, root_dir, origins: Vec::new(), fetch: FetchLimits::default() })
     }
 
     /// The module root for `tag`, on a page in directory `page_dir` (below the root). A
     /// relative codebase is relative to the page, `/x` to the root; none means the page's own
     /// directory. The error names the rule and never a host path.
-    #[allow(
-        clippy::disallowed_methods,
-        reason = "checks a local codebase by host path (canonical, a directory, inside the site root) before config opens it"
-    )]
     pub(crate) fn module_root(&self, tag: &AppletTag, page_dir: &Path, module: &str) -> Result<ModuleRoot, String> {
         let codebase = tag.codebase.as_deref().unwrap_or("").trim();
         if let Some((scheme, _)) = codebase.split_once(':').filter(|(s, _)| s.chars().all(|c| c.is_ascii_alphanumeric())) {
@@ -50,14 +53,18 @@ impl CodebaseRules {
         if relative.components().any(|c| matches!(c, Component::ParentDir | Component::Prefix(_))) {
             return Err(format!("codebase {codebase:?} may not use '..'"));
         }
-        let base = if codebase.starts_with('/') { self.root.clone() } else { page_dir.to_path_buf() };
-        let joined = base.join(codebase.trim_start_matches('/'));
-        // Symlinks are resolved before the check, so one cannot lead outside the root.
-        let inside = std::fs::canonicalize(&joined).ok().filter(|p| p.starts_with(&self.root) && p.is_dir());
-        let Some(dir) = inside else {
-            return Err(format!("codebase {codebase:?} is not a directory inside the site"));
+        let not_inside = || format!("codebase {codebase:?} is not a directory inside the site");
+        // Relative to the site root: the page's directory (canonical, below the root) for a
+        // relative codebase, the root itself for `/x`.
+        let base = match codebase.starts_with('/') {
+            true => PathBuf::new(),
+            false => page_dir.strip_prefix(&self.root).map_err(|_| not_inside())?.to_path_buf(),
         };
-        ModuleRoot::loader(dir, LABEL).map_err(|e| e.to_string())
+        let rel = base.join(codebase.trim_start_matches('/'));
+        // Opened below the site's own handle: cap-std follows links only while they stay inside.
+        let shown = if rel.as_os_str().is_empty() { Path::new(".") } else { rel.as_path() };
+        let dir = self.root_dir.open_dir(shown).map_err(|_| not_inside())?;
+        Ok(ModuleRoot::Loader(LoaderRoot { host: self.root.join(&rel), label: LABEL.to_owned(), dir: Arc::new(dir) }))
     }
 
     fn remote(&self, url: &str, sha256: Option<&str>, module: &str) -> Result<ModuleRoot, String> {
