@@ -8,6 +8,7 @@
 mod children;
 mod error;
 mod host_functions;
+mod launch;
 mod objects;
 mod raw;
 mod runtime;
@@ -34,6 +35,7 @@ use crate::wasi::input::Input;
 use crate::wasi::output::Output;
 use anyhow::{Context, Result, anyhow};
 use error::stopped;
+use launch::{Launch, launch_setters};
 use sandbox::Sandbox;
 use std::path::Path;
 use std::sync::Arc;
@@ -45,11 +47,7 @@ const START_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// Configures a [`Cell`]: its policy, its `sys.argv` and its stdio.
 pub struct CellBuilder {
     maker: Maker,
-    policy: Policy,
-    args: Vec<String>,
-    stdin: Input,
-    stdout: Output,
-    stderr: Output,
+    launch: Launch,
     /// For a nested cell, the cells above it, outermost first.
     parent_chain: Vec<u64>,
     /// For a nested cell, the byte budgets of the cells above it.
@@ -107,16 +105,7 @@ struct Recipe {
 
 impl CellBuilder {
     pub(crate) fn new(maker: Maker) -> Self {
-        CellBuilder {
-            maker,
-            policy: Policy::new(),
-            args: Vec::new(),
-            stdin: Input::Empty,
-            stdout: Output::Capture,
-            stderr: Output::Capture,
-            parent_chain: Vec::new(),
-            ancestors: Meters::default(),
-        }
+        CellBuilder { maker, launch: Launch::default(), parent_chain: Vec::new(), ancestors: Meters::default() }
     }
 
     /// Charges the cell's output and writes to these budgets too (a nested cell's parent's, see
@@ -132,50 +121,18 @@ impl CellBuilder {
         self
     }
 
-    /// `sys.argv` inside the cell (empty by default, which the guest shows as `['']`).
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.args = args.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// What the cell may touch (nothing by default).
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// What the cell reads on stdin (nothing by default).
-    pub fn stdin(mut self, input: Input) -> Self {
-        self.stdin = input;
-        self
-    }
-
-    /// Where the cell's stdout goes (captured by default, for [`Cell::stdout`]).
-    pub fn stdout(mut self, output: Output) -> Self {
-        self.stdout = output;
-        self
-    }
-
-    /// Where the cell's stderr goes (captured by default, for [`Cell::stderr`]).
-    pub fn stderr(mut self, output: Output) -> Self {
-        self.stderr = output;
-        self
-    }
+    launch_setters!("`sys.argv` inside the cell (empty by default, which the guest shows as `['']`).");
 
     /// Instantiates the interpreter and initializes it.
     pub fn build(self) -> Result<Cell> {
         let recipe = Recipe {
             maker: self.maker,
-            policy: self.policy,
-            args: self.args,
+            policy: self.launch.policy,
+            args: self.launch.args,
             parent_chain: self.parent_chain,
             ancestors: self.ancestors,
         };
-        start(recipe, self.stdin, self.stdout, self.stderr)
+        start(recipe, self.launch.stdin, self.launch.stdout, self.launch.stderr)
     }
 }
 

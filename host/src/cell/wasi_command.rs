@@ -2,23 +2,18 @@
 //! calling `_start`, reported as the interpreter's cells report theirs.
 
 use super::error::{CellError, stopped};
+use super::launch::{Launch, launch_setters};
 use super::sandbox::Sandbox;
 use super::wasi_module::{START, WasiModule};
-use crate::policy::{Limits, Policy};
+use crate::policy::Limits;
 use crate::wasi::control::{Budget, CancelHandle, Meters};
-use crate::wasi::input::Input;
-use crate::wasi::output::Output;
 use anyhow::Result;
 use wasmtime::InstancePre;
 
 /// Configures one run of a [`WasiModule`]: its policy, arguments and stdio.
 pub struct WasiCommandBuilder<'m> {
     module: &'m WasiModule,
-    policy: Policy,
-    args: Vec<String>,
-    stdin: Input,
-    stdout: Output,
-    stderr: Output,
+    launch: Launch,
 }
 
 /// A WASI command in its own sandbox, ready to run once.
@@ -31,55 +26,23 @@ pub struct WasiCommand {
 impl<'m> WasiCommandBuilder<'m> {
     /// A run of `module` with no grants, no arguments and captured output.
     pub(crate) fn new(module: &'m WasiModule) -> Self {
-        WasiCommandBuilder {
-            module,
-            policy: Policy::new(),
-            args: Vec::new(),
-            stdin: Input::Empty,
-            stdout: Output::Capture,
-            stderr: Output::Capture,
-        }
+        WasiCommandBuilder { module, launch: Launch::default() }
     }
 
-    /// The arguments after `argv[0]`, which is the module's name.
-    pub fn args<I, S>(mut self, args: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.args = args.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// What the command may touch (nothing by default), its environment and its limits.
-    pub fn policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// What the command reads on stdin (nothing by default).
-    pub fn stdin(mut self, input: Input) -> Self {
-        self.stdin = input;
-        self
-    }
-
-    /// Where the command's stdout goes (captured by default, for [`WasiCommand::stdout`]).
-    pub fn stdout(mut self, output: Output) -> Self {
-        self.stdout = output;
-        self
-    }
-
-    /// Where the command's stderr goes (captured by default, for [`WasiCommand::stderr`]).
-    pub fn stderr(mut self, output: Output) -> Self {
-        self.stderr = output;
-        self
-    }
+    launch_setters!("The arguments after `argv[0]`, which is the module's name.");
 
     /// Makes the sandbox (opening the grants); nothing of the module runs yet.
     pub fn build(self) -> Result<WasiCommand> {
-        let argv: Vec<String> = std::iter::once(self.module.name().to_owned()).chain(self.args).collect();
-        let sandbox =
-            Sandbox::new(self.module.maker(), &self.policy, &argv, self.stdin, self.stdout, self.stderr, &Meters::default())?;
+        let argv: Vec<String> = std::iter::once(self.module.name().to_owned()).chain(self.launch.args).collect();
+        let sandbox = Sandbox::new(
+            self.module.maker(),
+            &self.launch.policy,
+            &argv,
+            self.launch.stdin,
+            self.launch.stdout,
+            self.launch.stderr,
+            &Meters::default(),
+        )?;
         // Every refusal from here on is the module's own: audit it.
         sandbox.store.data().fs.auditor().started();
         Ok(WasiCommand { sandbox, pre: self.module.instance_pre().clone(), ran: false })
