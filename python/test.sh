@@ -13,7 +13,9 @@ fi
 if ! "$venv/bin/python" -c 'import maturin, pytest' 2>/dev/null; then
     "$venv/bin/pip" install --quiet maturin pytest
 fi
-# A release build of the extension; the guest interpreter is inside the host library.
+# A release build of the extension; the guest interpreter is inside the host library. The
+# build backend (maturin) comes from the venv, so the install needs no network.
+export PATH="$venv/bin:$PATH"
 "$venv/bin/pip" install --quiet --no-build-isolation "$root/python"
 # The Rust tests' module cache, so the interpreter is compiled once for both.
 export PADCELL_CACHE_DIR="${PADCELL_CACHE_DIR:-$root/target/tmp/module-cache}"

@@ -11,7 +11,6 @@ The flags are ``padcell run``'s.
 from __future__ import annotations
 
 import argparse
-import ast
 import codeop
 import concurrent.futures
 import sys
@@ -24,33 +23,16 @@ from .errors import AppletError, Error, ExitError, LimitError, PolicyError, Spen
 EXIT_EXCEPTION, EXIT_USAGE, EXIT_TRAP = 1, 2, 134
 LIMIT_EXIT = {"cancelled": 120, "fuel": 121, "memory": 122, "output": 123, "time": 124, "stack": 125}
 
-# An expression statement, echoed as the interactive interpreter does: its repr on stdout and
-# bound to `_`, unless it is None. Prefixed on the expression's own line, so line numbers hold.
-_ECHO_OPEN = "(lambda __v: None if __v is None else (globals().__setitem__('_', __v), print(repr(__v))))("
-_ECHO_CLOSE = ")"
+# Each input runs as the interactive interpreter runs it: compiled in the cell in "single" mode,
+# so an expression statement's value goes to sys.displayhook (printed, and bound to `_`). The
+# wrapper's own frame is named "<padcell ...>", which the cell leaves out of tracebacks.
+_WRAPPER_NAME = "<padcell console>"
 _EXIT_WORDS = {"exit", "exit()", "quit", "quit()"}
 
 
-def echoing(source: str) -> str:
-    """``source`` with each top-level expression statement wrapped to print its value."""
-    try:
-        tree = ast.parse(source, "<stdin>", "exec")
-    except SyntaxError:
-        return source  # the cell reports it, in its own words
-    data = source.encode("utf-8")
-    starts = [0]
-    for line in data.splitlines(keepends=True):
-        starts.append(starts[-1] + len(line))
-    spans = []
-    for node in tree.body:
-        if isinstance(node, ast.Expr) and node.end_lineno is not None and node.end_col_offset is not None:
-            value = node.value
-            start = starts[value.lineno - 1] + value.col_offset
-            end = starts[value.end_lineno - 1] + value.end_col_offset   # type: ignore[operator]
-            spans.append((start, end))
-    for start, end in reversed(spans):
-        data = data[:start] + _ECHO_OPEN.encode() + data[start:end] + _ECHO_CLOSE.encode() + data[end:]
-    return data.decode("utf-8")
+def interactive(source: str) -> str:
+    """The code that runs ``source`` in the cell as one interactive input."""
+    return f"exec(compile({source!r}, '<stdin>', 'single'))"
 
 
 class Console:
@@ -74,17 +56,16 @@ class Console:
             self.exit_code = 0
             return False
         try:
-            complete = self.compile(source, "<stdin>", "single")
+            if self.compile(source, "<stdin>", "single") is None:
+                return True
         except (SyntaxError, ValueError, OverflowError):
-            complete = True   # the cell raises the SyntaxError itself, as python3 shows it
-        if complete is None:
-            return True
-        self.run(echoing(source) if complete is not True else source)
+            pass   # the cell raises the SyntaxError itself, as python3 shows it
+        self.run(source)
         return False
 
     def run(self, source: str) -> None:
         """Runs one complete input in the cell, reporting failures as ``python3`` does."""
-        future = self._pool.submit(self.cell.exec_source, "<stdin>", source)
+        future = self._pool.submit(self.cell.exec_source, _WRAPPER_NAME, interactive(source))
         try:
             while True:
                 try:

@@ -6,7 +6,7 @@
 //! with its class attributes.
 
 use crate::errors::{from_policy, policy_error};
-use crate::objects::as_host_object;
+use crate::objects::{Bastion, as_host_object};
 use padcell::{
     Access, AllowList, DEFAULT_HIDDEN_BUILTINS, DEFAULT_OS_NAMES, DEFAULT_SYS_NAMES, Grant, LimitFlags, Limits, Manifest,
     ModulePolicy, ModuleRoot, OpenRequest, PolicyError, RestrictedNames,
@@ -168,8 +168,7 @@ fn build<'py>(py: Python<'py>, options: Bound<'py, PyDict>) -> PyResult<Policy> 
     limits = apply_limits(limits, &get)?;
     policy = policy.with_limits(limits);
 
-    for (name, object) in pairs(get("objects")?, "objects")? {
-        let name: String = name.extract()?;
+    for (name, object) in objects(get("objects")?)? {
         let host = as_host_object(py, &name, &object)?;
         policy = policy.object(host).map_err(from_policy("objects"))?;
     }
@@ -195,6 +194,24 @@ fn pairs<'py>(value: Option<Bound<'py, PyAny>>, key: &str) -> PyResult<Vec<(Boun
     let Some(value) = value else { return Ok(Vec::new()) };
     let dict = value.cast::<PyDict>().map_err(|_| PyTypeError::new_err(format!("Policy({key}=...) takes a dict")))?;
     Ok(dict.iter().collect())
+}
+
+/// Host objects: a dict of name to object, or a list of Bastions that carry their names.
+fn objects(value: Option<Bound<'_, PyAny>>) -> PyResult<Vec<(String, Bound<'_, PyAny>)>> {
+    let Some(value) = value else { return Ok(Vec::new()) };
+    if value.is_instance_of::<PyDict>() {
+        return pairs(Some(value), "objects")?.into_iter().map(|(k, v)| Ok((k.extract()?, v))).collect();
+    }
+    let mut out = Vec::new();
+    for item in value.try_iter()? {
+        let item = item?;
+        let name = item.cast::<Bastion>().ok().and_then(|b| b.get().given_name().map(str::to_owned));
+        let Some(name) = name else {
+            return Err(Python::attach(|py| policy_error(py, "objects", "objects given as a list must be Bastions with a name")));
+        };
+        out.push((name, item));
+    }
+    Ok(out)
 }
 
 /// A list of names (a single str is one name).

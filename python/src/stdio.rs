@@ -22,7 +22,7 @@ pub(crate) fn input(source: Option<&Bound<'_, PyAny>>) -> PyResult<Input> {
         return Ok(Input::Bytes(bytes.as_bytes().to_vec()));
     }
     if let Ok(text) = source.cast::<PyString>() {
-        return Ok(Input::Bytes(text.to_str()?.as_bytes().to_vec()));
+        return Ok(Input::Bytes(text.to_cow()?.as_bytes().to_vec()));
     }
     if source.hasattr("read")? {
         return Ok(Input::Reader(Box::new(PyReader::new(source)?)));
@@ -172,7 +172,7 @@ impl Read for PyReader {
             let bytes: Vec<u8> = if let Ok(b) = chunk.cast::<PyBytes>() {
                 b.as_bytes().to_vec()
             } else if let Ok(s) = chunk.cast::<PyString>() {
-                s.to_str().map(|s| s.as_bytes().to_vec()).unwrap_or_default()
+                s.to_cow().map(|s| s.as_bytes().to_vec()).unwrap_or_default()
             } else {
                 Vec::new()
             };

@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import padcell
-from padcell.console import Console, echoing
+from padcell.console import Console, interactive
 
 
 def padcell_cli(*args, stdin=""):
@@ -39,13 +39,15 @@ def test_console_in_process(sup):
     lines = iter(["n = 10", "for i in range(3):", "    n += i", "", "n", "quit()"])
     console = Console(lambda: sup.cell(stdout=out.append, stderr=out.append), write_err=out.append)
     assert console.interact(read=lambda prompt: next(lines)) == 0
-    assert b"13\n" in [o for o in out if isinstance(o, bytes)]
+    assert b"".join(o for o in out if isinstance(o, bytes)) == b"13\n"
 
 
-def test_echoing_keeps_line_numbers():
-    assert echoing("x = 1") == "x = 1"
-    wrapped = echoing("x = 1; x\n")
-    assert wrapped.startswith("x = 1; (lambda") and wrapped.endswith("(x)\n")
+def test_each_input_is_compiled_in_the_cell_as_one_interactive_statement(sup):
+    with sup.cell() as cell:
+        cell.exec(interactive("x = 6 * 7; x"))
+        assert cell.stdout == b"42\n" and cell.eval("_") == 42
+        cell.exec(interactive("None"))
+        assert cell.stdout == b""
 
 
 def test_running_programs_like_padcell_run(tmp_path):
