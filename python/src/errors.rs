@@ -43,6 +43,9 @@ pub(crate) fn limit_name(kind: LimitKind) -> &'static str {
         LimitKind::Output => "output",
         LimitKind::Stack => "stack",
         LimitKind::Cancelled => "cancelled",
+        // A limit this version does not know by name.
+        #[allow(unreachable_patterns)]
+        _ => "limit",
     }
 }
 
@@ -58,13 +61,16 @@ pub(crate) fn cell_error(py: Python<'_>, err: CellError) -> PyErr {
         CellError::Trap(message) => make(py, &TRAP, "TrapError", (message,)),
         CellError::Spent(why) => make(py, &SPENT, "SpentError", (format!("the cell is spent: {why}"),)),
         CellError::Host(err) => host_error(py, &err),
+        // A failure this version does not know by name.
+        #[allow(unreachable_patterns)]
+        other => make(py, &HOST, "HostError", (other.to_string(),)),
     }
 }
 
 /// A host failure (`anyhow`) as `HostError`, or as `PolicyError` when a policy was at fault.
 pub(crate) fn host_error(py: Python<'_>, err: &anyhow::Error) -> PyErr {
     if let Some(policy) = err.downcast_ref::<PolicyError>() {
-        return policy_error(py, "cell", &policy.0);
+        return policy_error(py, "cell", &policy.to_string());
     }
     let message = format!("{err:#}");
     // The sandbox refuses some policies only when the cell is made (a fuel limit on an
@@ -85,5 +91,5 @@ pub(crate) fn policy_error(py: Python<'_>, kind: &str, message: &str) -> PyErr {
 
 /// A `PolicyError` of the host, raised for the keyword `kind`.
 pub(crate) fn from_policy(kind: &'static str) -> impl Fn(PolicyError) -> PyErr {
-    move |e| Python::attach(|py| policy_error(py, kind, &e.0))
+    move |e| Python::attach(|py| policy_error(py, kind, &e.to_string()))
 }

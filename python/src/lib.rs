@@ -25,8 +25,8 @@ use pyo3::prelude::*;
 /// audit log, for `padcell.Applet`. The policy part is `Policy(applet=DIR)`.
 #[pyfunction]
 fn read_manifest(py: Python<'_>, dir: std::path::PathBuf) -> PyResult<(std::path::PathBuf, Vec<String>, Option<String>)> {
-    let manifest = padcell::Manifest::load(&dir).map_err(|e| errors::policy_error(py, "applet", &e.0))?;
-    let main = manifest.main_path(&dir).map_err(|e| errors::policy_error(py, "applet", &e.0))?;
+    let manifest = padcell::Manifest::load(&dir).map_err(|e| errors::policy_error(py, "applet", &e.to_string()))?;
+    let main = manifest.main_path(&dir).map_err(|e| errors::policy_error(py, "applet", &e.to_string()))?;
     Ok((main, manifest.args, manifest.audit_log))
 }
 
