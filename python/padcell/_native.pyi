@@ -51,7 +51,7 @@ class Policy:
         max_output: Union[None, int, str] = ...,
         open_files: Optional[int] = ...,
         disk: Union[None, int, str] = ...,
-        objects: Optional[Mapping[str, Any]] = ...,
+        objects: Union[None, Mapping[str, Any], Sequence["Bastion"]] = ...,
         on_open: Optional[Callable[..., Any]] = ...,
         on_audit: Optional[Callable[[Dict[str, Any]], Any]] = ...,
     ) -> None: ...

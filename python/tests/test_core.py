@@ -194,3 +194,33 @@ def test_module_level_helpers_make_a_supervisor_lazily():
     with padcell.cell(padcell.Policy(timeout=5)) as cell:
         assert cell.eval("6 * 7") == 42
     assert padcell.default_supervisor() is padcell.default_supervisor()
+
+
+def test_nested_cells_made_by_an_applet_answer_to_the_subset_rule(sup, tmp_path, audit):
+    (tmp_path / "data").mkdir()
+    policy = padcell.Policy(dirs={tmp_path / "data": "/data"}, on_audit=audit)
+    with sup.cell(policy) as cell:
+        cell.exec("import padcell\nwith padcell.Cell(modules=['json']) as child:\n    r = child.eval('1 + 1')")
+        assert cell.eval("r") == 2
+        with pytest.raises(padcell.AppletError) as e:
+            cell.exec("import padcell\npadcell.Cell(dirs={'/data': 'rw'})")
+        assert e.value.type_name == "PermissionError" and "read-only" in e.value.detail
+    assert any(event["operation"] == "cell" for event in audit.events)
+
+
+def test_objects_as_a_list_of_named_bastions(sup):
+    policy = padcell.Policy(objects=[padcell.Bastion({"k": 1}, name="table")])
+    with sup.cell(policy) as cell:
+        assert cell.eval("__import__('padcell').host('table').get('k')") == 1
+    with pytest.raises(padcell.PolicyError) as e:
+        padcell.Policy(objects=[padcell.Bastion({})])
+    assert e.value.kind == "objects"
+
+
+def test_an_applets_audit_log_is_written_as_the_cli_writes_it(sup, tmp_path):
+    import json
+    (tmp_path / "main.py").write_text("try:\n    open('/etc/passwd')\nexcept OSError:\n    pass\n")
+    (tmp_path / "applet.toml").write_text('main = "main.py"\naudit-log = "audit.jsonl"\n')
+    padcell.Applet(tmp_path).run(supervisor=sup).close()
+    record = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[0])
+    assert record["operation"] == "open" and record["path"] == "/etc/passwd" and "chain" not in record
