@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::ThreadId;
 
 /// A running interpreter inside the sandbox; made by `Supervisor.cell()`.
 #[pyclass(module = "padcell", frozen)]
@@ -23,6 +24,9 @@ pub(crate) struct Cell {
     /// Apart from `inner`, so another thread can cancel a running call.
     cancel: Mutex<Option<HostCancel>>,
     id: Mutex<u64>,
+    /// The thread running a call on this cell, so a callback on that thread (a Bastion method,
+    /// the open hook) that calls into the same cell fails instead of waiting for itself.
+    caller: Mutex<Option<ThreadId>>,
     audit: Arc<AuditRouter>,
     on_audit: Option<Py<PyAny>>,
 }
@@ -55,6 +59,7 @@ impl Cell {
             cancel: Mutex::new(Some(cell.cancel_handle())),
             inner: Mutex::new(Some(cell)),
             id: Mutex::new(id),
+            caller: Mutex::new(None),
             audit,
             on_audit,
         }
@@ -62,9 +67,13 @@ impl Cell {
 
     /// Runs `f` on the cell with the GIL released, then maps its failure to a Python exception.
     fn run<T: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut padcell::Cell) -> Result<T, CellError> + Send) -> PyResult<T> {
+        let me = self.not_reentered()?;
         let outcome = py.detach(|| {
             let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            guard.as_mut().map(f)
+            *self.caller.lock().unwrap_or_else(PoisonError::into_inner) = Some(me);
+            let outcome = guard.as_mut().map(f);
+            *self.caller.lock().unwrap_or_else(PoisonError::into_inner) = None;
+            outcome
         });
         match outcome {
             Some(Ok(value)) => Ok(value),
@@ -73,9 +82,20 @@ impl Cell {
         }
     }
 
+    /// This thread, unless it is running a call on this cell already: a callback serving the
+    /// cell's call (on the caller's thread) must not wait for the call to end.
+    fn not_reentered(&self) -> PyResult<ThreadId> {
+        let me = std::thread::current().id();
+        if *self.caller.lock().unwrap_or_else(PoisonError::into_inner) == Some(me) {
+            return Err(PyRuntimeError::new_err("a callback cannot use the cell whose call it is serving"));
+        }
+        Ok(me)
+    }
+
     /// Takes the cell out (closing it), with the GIL released: its output threads may be
     /// waiting to hand a writer the GIL.
-    fn take_and_drop(&self, py: Python<'_>) {
+    fn take_and_drop(&self, py: Python<'_>) -> PyResult<()> {
+        self.not_reentered()?;
         let cell = py.detach(|| self.inner.lock().unwrap_or_else(PoisonError::into_inner).take());
         *self.cancel.lock().unwrap_or_else(PoisonError::into_inner) = None;
         let id = *self.id.lock().unwrap_or_else(PoisonError::into_inner);
@@ -84,6 +104,7 @@ impl Cell {
             py.detach(move || drop(cell));
             self.audit.unregister(id);
         }
+        Ok(())
     }
 }
 
@@ -97,8 +118,9 @@ impl Cell {
 
     /// Whether `close()` has been called.
     #[getter]
-    fn closed(&self, py: Python<'_>) -> bool {
-        py.detach(|| self.inner.lock().unwrap_or_else(PoisonError::into_inner).is_none())
+    fn closed(&self, py: Python<'_>) -> PyResult<bool> {
+        self.not_reentered()?;
+        Ok(py.detach(|| self.inner.lock().unwrap_or_else(PoisonError::into_inner).is_none()))
     }
 
     /// Runs statements in the cell's `__main__`; tracebacks show `<string>`.
@@ -146,6 +168,7 @@ impl Cell {
     /// Starts the cell over: a fresh interpreter under the same policy and arguments. Output is
     /// captured afterwards and stdin is empty; a spent cell runs again.
     fn reset(&self, py: Python<'_>) -> PyResult<()> {
+        self.not_reentered()?;
         let old_id = self.id();
         let made = py.detach(|| {
             let mut guard = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -199,8 +222,8 @@ impl Cell {
     }
 
     /// Ends the cell and frees its slot; later calls raise `RuntimeError`.
-    fn close(&self, py: Python<'_>) {
-        self.take_and_drop(py);
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.take_and_drop(py)
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -208,9 +231,9 @@ impl Cell {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> bool {
-        self.take_and_drop(py);
-        false
+    fn __exit__(&self, py: Python<'_>, _exc: &Bound<'_, PyTuple>) -> PyResult<bool> {
+        self.take_and_drop(py)?;
+        Ok(false)
     }
 
     fn __repr__(&self) -> String {

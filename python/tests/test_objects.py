@@ -131,3 +131,18 @@ def test_a_hanging_method_holds_up_only_its_own_cell(sup):
     t.join(10)
     assert result["v"] == "done"
     slow.close()
+
+
+def test_a_method_that_calls_back_into_its_own_cell_fails_instead_of_waiting_for_itself(sup):
+    box = {}
+
+    class Loop:
+        def again(self):
+            return box["cell"].eval("1")
+
+    with sup.cell(padcell.Policy(objects={"loop": Loop()})) as cell:
+        box["cell"] = cell
+        with pytest.raises(padcell.AppletError) as e:
+            cell.eval("__import__('padcell').host('loop').again()")
+        assert e.value.type_name == "RuntimeError" and "cannot use the cell" in e.value.detail
+        assert cell.eval("2") == 2
