@@ -67,3 +67,18 @@ def test_running_programs_like_padcell_run(tmp_path):
     assert run.returncode == 124 and "time limit" in run.stderr
     run = padcell_cli("--dir", f"{tmp_path / 'nope'}::/d", "-c", "pass")
     assert run.returncode == 2 and "cannot grant" in run.stderr
+
+
+def test_ctrl_c_cancels_a_running_line_and_the_console_goes_on():
+    import signal
+    import time
+    proc = subprocess.Popen([sys.executable, "-m", "padcell"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdin.write("x = 1\nwhile True: pass\n\n")   # a blank line ends the compound statement
+    proc.stdin.flush()
+    time.sleep(3)      # the supervisor starts, then the loop runs
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate("print('after', x if 'x' in dir() else 'fresh')\nexit()\n", timeout=60)
+    assert proc.returncode == 0, err
+    assert "KeyboardInterrupt" in err and "a new cell starts" in err
+    assert "after fresh" in out

@@ -53,7 +53,7 @@ def test_limits(sup, limit, policy, code):
     cell.close()
 
 
-def test_stack_limit(sup):
+def test_deep_recursion_ends_in_recursion_error_or_the_stack_limit(sup):
     policy = padcell.Policy(allow_sys=["setrecursionlimit"], timeout=20)
     with sup.cell(policy) as cell:
         with pytest.raises((padcell.LimitError, padcell.AppletError)) as e:
@@ -62,6 +62,7 @@ def test_stack_limit(sup):
             assert e.value.limit in ("stack", "memory")
         else:
             assert e.value.type_name in ("RecursionError", "MemoryError")
+            assert cell.eval("1 + 1") == 2     # an exception: the cell goes on
 
 
 def test_cancel_from_another_thread(sup):
