@@ -122,3 +122,22 @@ def test_an_open_hook_that_raises_anything_refuses_and_the_cell_goes_on(sup, tre
         err = refused(cell, "open('/data/a.txt')")
         assert err.type_name == "PermissionError" and "ZeroDivisionError" in err.detail
         assert cell.eval("1") == 1
+
+
+def test_the_supervisors_on_audit_sees_every_cell(tmp_path):
+    seen = []
+    sup = padcell.Supervisor(on_audit=seen.append)
+    for _ in range(2):
+        with sup.cell() as cell:
+            refused(cell, "import socket")
+    assert [(e["operation"], e["path"]) for e in seen] == [("import", "socket")] * 2
+    assert seen[0]["cell"] != seen[1]["cell"]
+
+
+def test_module_code_is_compiled_once_for_all_cells(sup, tmp_path):
+    (tmp_path / "shared_mod.py").write_text("ANSWER = 42\n")
+    before = sup.modules_compiled
+    for _ in range(3):
+        with sup.cell(padcell.Policy(module_roots=[tmp_path])) as cell:
+            assert cell.eval("__import__('shared_mod').ANSWER") == 42
+    assert sup.modules_compiled - before == 1
