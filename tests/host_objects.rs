@@ -135,3 +135,39 @@ fn the_cli_grants_a_key_value_store_kept_in_a_host_file() {
     let run = padcell(&["run", "--object", "kv", "-c", "pass"], b"", &[]);
     assert_eq!((run.code, run.stderr.lines().count()), (2, 1), "{}", run.stderr);
 }
+
+// The cell's deadline and cancellation reach the supervisor's callbacks too: a host object's
+// method or an open hook that hangs holds its cell no longer than the cell's time limit, and the
+// supervisor goes on.
+#[test]
+fn a_hanging_callback_holds_its_cell_no_longer_than_its_deadline() {
+    let hang = |_: &[Value]| -> Result<Value, ObjectError> {
+        std::thread::sleep(std::time::Duration::from_secs(5));
+        Ok(Value::None)
+    };
+    let limits = padcell::Limits { timeout: std::time::Duration::from_millis(300), ..padcell::Limits::default() };
+    let policy = Policy::new().object(HostObject::new("slow").method("wait", hang)).unwrap().with_limits(limits);
+    let mut cell = supervisor().cell().policy(policy).build().unwrap();
+    let start = std::time::Instant::now();
+    let stopped = cell.exec("import padcell\npadcell.host('slow').wait()");
+    assert!(matches!(&stopped, Err(CellError::Limit(l)) if l.kind == padcell::LimitKind::Time), "{stopped:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "held for {:?}", start.elapsed());
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.txt"), "x").unwrap();
+    let policy = Policy::new()
+        .grant(padcell::Grant::dir(dir.path(), "/d", padcell::Access::ReadOnly).unwrap())
+        .unwrap()
+        .on_open(|_| {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            Ok(())
+        })
+        .with_limits(limits);
+    let mut cell = supervisor().cell().policy(policy).build().unwrap();
+    let start = std::time::Instant::now();
+    let stopped = cell.exec("open('/d/f.txt').read()");
+    assert!(matches!(&stopped, Err(CellError::Limit(l)) if l.kind == padcell::LimitKind::Time), "{stopped:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(2), "held for {:?}", start.elapsed());
+    // The supervisor goes on.
+    assert_eq!(supervisor().cell().build().unwrap().eval("6 * 7").unwrap(), Value::Int(42));
+}

@@ -251,9 +251,9 @@ fn run(py: Python<'_>, cell: &GuestCell, op: Op, request: &Request) -> Status {
         Op::Import => cell.r_import.call1(py, (source, main)).map(|_| None),
         Op::Unload => cell.r_unload.call1(py, (source,)).map(|_| None),
         Op::Call => {
-            let function = main.get_item(source)?.ok_or_else(|| {
-                pyo3::exceptions::PyNameError::new_err(format!("name '{source}' is not defined"))
-            })?;
+            let function = main
+                .get_item(source)?
+                .ok_or_else(|| pyo3::exceptions::PyNameError::new_err(format!("name '{source}' is not defined")))?;
             let abi::Value::List(args) = &request.args else {
                 return Err(PyTypeError::new_err("a call's arguments must be a list"));
             };

@@ -14,9 +14,7 @@ pub fn to_value(obj: &Bound<'_, PyAny>) -> PyResult<Value> {
 
 fn convert(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<Value> {
     if depth > MAX_DEPTH {
-        return Err(PyValueError::new_err(format!(
-            "value nests deeper than {MAX_DEPTH} levels and cannot leave the cell"
-        )));
+        return Err(PyValueError::new_err(format!("value nests deeper than {MAX_DEPTH} levels and cannot leave the cell")));
     }
     if obj.is_none() {
         return Ok(Value::None);
@@ -78,7 +76,9 @@ pub fn from_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, Py
         Value::Str(s) => PyString::new(py, s).into_any(),
         Value::Bytes(b) => PyBytes::new(py, b).into_any(),
         Value::List(items) => PyList::new(py, items.iter().map(|v| from_value(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
-        Value::Tuple(items) => PyTuple::new(py, items.iter().map(|v| from_value(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any(),
+        Value::Tuple(items) => {
+            PyTuple::new(py, items.iter().map(|v| from_value(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any()
+        }
         Value::Dict(pairs) => {
             let dict = PyDict::new(py);
             for (k, v) in pairs {

@@ -4,6 +4,7 @@
 
 use crate::abi::{self, Question};
 use crate::cell::state::CellState;
+use crate::wasi::control::LimitTrap;
 use anyhow::{Result, anyhow, bail};
 use wasmtime::{Caller, Extern, Linker};
 
@@ -31,7 +32,10 @@ fn ask(mut caller: Caller<'_, CellState>, what: u32, ptr: u32, len: u32) -> Resu
     let answer = match question {
         Err(why) => abi::Answer::Refused(why),
         Ok(Question::Object(name)) => caller.data().objects.describe(&name),
-        Ok(Question::CallObject(call)) => caller.data().objects.call(&call),
+        Ok(Question::CallObject(call)) => {
+            let data = caller.data();
+            data.objects.call(&call, &data.control).map_err(|kind| anyhow::Error::new(LimitTrap(kind)))?
+        }
         Ok(Question::NewCell(request)) => {
             let budget = budget(&mut caller);
             caller.data_mut().children.create(&request, budget)

@@ -3,9 +3,11 @@
 
 use crate::abi::{Answer, ObjectCall, ObjectReply, Value};
 use crate::policy::Access;
+use crate::policy::LimitKind;
 use crate::policy::{HostObject, ObjectError};
+use crate::wasi::callback::{Called, bounded};
+use crate::wasi::control::CellControl;
 use crate::wasi::fs::CellFs;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 /// The most bytes a method's result may take, encoded.
@@ -31,18 +33,22 @@ impl CellObjects {
     }
 
     /// `CallObject`: the method's result or its error; a refused method is a refusal (an
-    /// `AttributeError` in the cell).
-    pub(crate) fn call(&self, call: &ObjectCall) -> Answer {
+    /// `AttributeError` in the cell). The method runs under the cell's deadline and
+    /// cancellation (`control`): the limit that stopped the cell while it ran, if one did.
+    pub(crate) fn call(&self, call: &ObjectCall, control: &CellControl) -> Result<Answer, LimitKind> {
         let ObjectCall { object: name, method, args } = call;
         let Some(object) = self.find(name) else {
-            return self.refuse(name, format!("no host object named {:?} is granted to this cell", short(name)));
+            return Ok(self.refuse(name, format!("no host object named {:?} is granted to this cell", short(name))));
         };
-        let Some(f) = object.exposed(method) else {
+        let Some(f) = object.exposed(method).cloned() else {
             let subject = format!("{}.{}", short(name), short(method));
-            return self.refuse(&subject, format!("host object '{}' has no attribute '{}'", short(name), short(method)));
+            return Ok(self.refuse(&subject, format!("host object '{}' has no attribute '{}'", short(name), short(method))));
         };
-        let outcome = catch_unwind(AssertUnwindSafe(|| f(args)))
-            .unwrap_or_else(|_| Err(ObjectError::Failed(format!("host object '{}' failed in {}", short(name), short(method)))));
+        let args = args.clone();
+        let outcome = match bounded(control, move || f(&args))? {
+            Called::Returned(outcome) => outcome,
+            Called::Panicked => Err(ObjectError::Failed(format!("host object '{}' failed in {}", short(name), short(method)))),
+        };
         let reply = match outcome {
             Ok(result) if result.encode().len() <= MAX_OBJECT_RESULT => ObjectReply::Result(result),
             Ok(_) => error(&ObjectError::Value(format!(
@@ -53,7 +59,7 @@ impl CellObjects {
             ))),
             Err(e) => error(&e),
         };
-        Answer::Value(reply.into())
+        Ok(Answer::Value(reply.into()))
     }
 
     fn find(&self, name: &str) -> Option<&Arc<HostObject>> {

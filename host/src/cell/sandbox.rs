@@ -71,7 +71,7 @@ impl Sandbox {
             wasi.push_env(key, value).context("setting the cell's environment")?;
         }
         let auditor = crate::policy::audit::Auditor::new(id, runtime.audit_sink());
-        let cell_fs = CellFs::new(id, policy, auditor, meters.disk.clone())?;
+        let cell_fs = CellFs::new(id, policy, control.clone(), auditor, meters.disk.clone())?;
         wasi.push_preopened_dir(cell_fs.root(), fs::ROOT).context("preopening the cell's root")?;
         let max = usize::try_from(limits.memory).unwrap_or(usize::MAX);
         let limiter = MemoryLimiter { max, control: control.clone() };

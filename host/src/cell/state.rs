@@ -31,7 +31,13 @@ impl CellState {
         use wasi_common::sync::{clocks_ctx, random_ctx, sched::SyncSched};
         let control = Arc::new(CellControl::default());
         let wasi = WasiCtx::new(random_ctx(), clocks_ctx(), Box::new(SyncSched::new()), wasi_common::Table::new());
-        let fs = CellFs::new(0, &crate::policy::Policy::new(), crate::policy::audit::Auditor::new(0, None), Vec::new())?;
+        let fs = CellFs::new(
+            0,
+            &crate::policy::Policy::new(),
+            control.clone(),
+            crate::policy::audit::Auditor::new(0, None),
+            Vec::new(),
+        )?;
         let limiter = MemoryLimiter { max: 0, control: control.clone() };
         let loader = ModuleLoader::new(fs.clone(), &crate::policy::ModulePolicy::default(), None)?;
         let objects = CellObjects::new(fs.clone(), &[]);

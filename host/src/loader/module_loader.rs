@@ -127,9 +127,13 @@ impl ModuleLoader {
         let filename = format!("{}/{}", found.root.shown(), found.rel);
         if let OpenRoot::Guest { .. } = found.root
             && let Ok(path) = crate::policy::GuestPath::parse_absolute(&filename)
-            && let Err(rule) = self.fs.ask_hook(&path, Access::ReadOnly, "r")
         {
-            return self.refuse(name, rule);
+            match self.fs.ask_hook(&path, Access::ReadOnly, "r") {
+                Ok(Ok(())) => {}
+                Ok(Err(rule)) => return self.refuse(name, rule),
+                // The cell is past its deadline (or cancelled): it stops at its next tick.
+                Err(_) => return Answer::Refused(format!("cannot import '{name}': the cell must stop")),
+            }
         }
         let source = match found.root.read(&found.rel) {
             Ok(source) => source,

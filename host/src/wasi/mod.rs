@@ -3,6 +3,7 @@
 //! stdout/stderr, the deadline-aware scheduler, and the call control that stops a cell at its
 //! deadline, on cancellation, or when a byte budget runs out.
 
+pub(crate) mod callback;
 pub(crate) mod control;
 pub(crate) mod fs;
 pub(crate) mod input;

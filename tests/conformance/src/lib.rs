@@ -8,9 +8,6 @@ include!(concat!(env!("OUT_DIR"), "/programs.rs"));
 
 /// The built `.wasm` of program `name`.
 pub fn program(name: &str) -> PathBuf {
-    let (_, path) = PROGRAMS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .unwrap_or_else(|| panic!("no conformance program {name}"));
+    let (_, path) = PROGRAMS.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no conformance program {name}"));
     PathBuf::from(path)
 }

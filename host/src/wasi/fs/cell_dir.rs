@@ -5,6 +5,7 @@ use super::grant_file::GrantFile;
 use super::open::{OpenHow, Opened, open_below};
 use super::{CellFs, GuestPath, MAX_PATH, Mount, OpenGuard, Route};
 use crate::policy::{Access, open_mode};
+use crate::wasi::control::LimitTrap;
 use std::any::Any;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -231,8 +232,10 @@ impl WasiDir for CellDir {
             oflags.contains(OFlags::TRUNCATE),
             fdflags.contains(FdFlags::APPEND),
         );
-        if let Err(rule) = self.fs.ask_hook(&real.guest, access, mode) {
-            return Err(self.fs.deny("open", &real.guest, access, rule, Errno::Acces));
+        match self.fs.ask_hook(&real.guest, access, mode) {
+            Ok(Ok(())) => {}
+            Ok(Err(rule)) => return Err(self.fs.deny("open", &real.guest, access, rule, Errno::Acces)),
+            Err(kind) => return Err(Error::trap(anyhow::Error::new(LimitTrap(kind)))),
         }
         let open = self.fs.open_one(&real.guest, access)?;
         if oflags.contains(OFlags::CREATE) && !real.file_grant && real.cap.symlink_metadata(&real.rel).is_err() {

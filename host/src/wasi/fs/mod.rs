@@ -15,9 +15,11 @@ mod cell_dir;
 mod grant_file;
 mod open;
 
+use crate::policy::LimitKind;
 use crate::policy::audit::{Auditor, shorten};
 use crate::policy::{Access, GuestPath, OpenHook, Policy};
-use crate::wasi::control::Meter;
+use crate::wasi::callback::{Called, bounded};
+use crate::wasi::control::{CellControl, Meter};
 use anyhow::{Context, Result};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -52,6 +54,8 @@ pub(crate) struct CellFs {
     /// Longest guest path first, so the first match is the innermost grant.
     mounts: Vec<Arc<Mount>>,
     hook: Option<OpenHook>,
+    /// The cell's call control: the open hook runs under its deadline and cancellation.
+    control: Arc<CellControl>,
     auditor: Arc<Auditor>,
     /// Files and directories open now, and how many may be.
     open_files: Arc<AtomicUsize>,
@@ -76,7 +80,13 @@ pub(crate) enum Route {
 
 impl CellFs {
     /// Opens every grant of `policy` for cell `cell`.
-    pub(crate) fn new(cell: u64, policy: &Policy, auditor: Arc<Auditor>, disk: Vec<Meter>) -> Result<Arc<CellFs>> {
+    pub(crate) fn new(
+        cell: u64,
+        policy: &Policy,
+        control: Arc<CellControl>,
+        auditor: Arc<Auditor>,
+        disk: Vec<Meter>,
+    ) -> Result<Arc<CellFs>> {
         let mut mounts = Vec::new();
         for grant in policy.grants() {
             // The grant's own handle, not its host path: nothing renamed on the host since the
@@ -96,6 +106,7 @@ impl CellFs {
             cell,
             mounts,
             hook: policy.open_hook().cloned(),
+            control,
             auditor,
             disk,
             open_files: Arc::new(AtomicUsize::new(0)),
@@ -141,12 +152,17 @@ impl CellFs {
         names
     }
 
-    /// Asks the per-open hook, if any, about an open of `path` with `access`.
-    pub(crate) fn ask_hook(&self, path: &GuestPath, access: Access, mode: &'static str) -> Result<(), String> {
-        match &self.hook {
-            Some(hook) => hook(&crate::policy::OpenRequest { cell: self.cell, path, access, mode }),
-            None => Ok(()),
-        }
+    /// Asks the per-open hook, if any, about an open of `path` with `access` (and `mode`): `Ok`
+    /// with the hook's verdict, or the limit that stopped the cell while the hook ran (the
+    /// cell's deadline and cancellation reach the hook too: see `wasi::callback`).
+    pub(crate) fn ask_hook(&self, path: &GuestPath, access: Access, mode: &'static str) -> Result<Result<(), String>, LimitKind> {
+        let Some(hook) = self.hook.clone() else { return Ok(Ok(())) };
+        let (cell, path) = (self.cell, path.clone());
+        let verdict = bounded(&self.control, move || hook(&crate::policy::OpenRequest { cell, path: &path, access, mode }))?;
+        Ok(match verdict {
+            Called::Returned(verdict) => verdict,
+            Called::Panicked => Err("the supervisor's open hook failed".to_owned()),
+        })
     }
 
     /// Counts one more open file or directory, or refuses it past the cell's limit.
