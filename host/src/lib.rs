@@ -49,4 +49,4 @@ pub use policy::{
 pub use supervisor::{
     CacheEvent, DEFAULT_MAX_CELLS, GUEST_HASH, GUEST_WASM, ModuleCache, ModuleKind, Supervisor, SupervisorBuilder,
 };
-pub use wasi::{CancelHandle, Input, MAX_PATH, Output};
+pub use wasi::{CancelHandle, Input, MAX_PATH, Output, serving_cell};

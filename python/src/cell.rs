@@ -86,7 +86,9 @@ impl Cell {
     /// cell's call (on the caller's thread) must not wait for the call to end.
     fn not_reentered(&self) -> PyResult<ThreadId> {
         let me = std::thread::current().id();
-        if *self.caller.lock().unwrap_or_else(PoisonError::into_inner) == Some(me) {
+        // The host runs callbacks on a helper thread, and says which cell it is serving.
+        let serving = padcell::serving_cell().is_some_and(|cell| cell == *self.id.lock().unwrap_or_else(PoisonError::into_inner));
+        if serving || *self.caller.lock().unwrap_or_else(PoisonError::into_inner) == Some(me) {
             return Err(PyRuntimeError::new_err("a callback cannot use the cell whose call it is serving"));
         }
         Ok(me)

@@ -45,7 +45,7 @@ impl CellObjects {
             return Ok(self.refuse(&subject, format!("host object '{}' has no attribute '{}'", short(name), short(method))));
         };
         let args = args.clone();
-        let outcome = match bounded(control, move || f(&args))? {
+        let outcome = match bounded(self.fs.cell(), control, move || f(&args))? {
             Called::Returned(outcome) => outcome,
             Called::Panicked => Err(ObjectError::Failed(format!("host object '{}' failed in {}", short(name), short(method)))),
         };

@@ -19,6 +19,15 @@ const SPIN: Duration = Duration::from_micros(50);
 thread_local! {
     /// This thread's helper, started on first use.
     static HELPER: RefCell<Option<mpsc::Sender<Job>>> = const { RefCell::new(None) };
+    /// On a helper thread, while it runs a callback: the cell the callback serves.
+    static SERVING: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Inside a supervisor's callback (a host object's method, the open hook): the id of the cell
+/// whose call it serves. A binding uses it to refuse a callback that calls back into that very
+/// cell, which is busy waiting for the callback and would only answer at its deadline.
+pub fn serving_cell() -> Option<u64> {
+    SERVING.get()
 }
 
 /// How a bounded callback ended.
@@ -30,16 +39,19 @@ pub(crate) enum Called<T> {
     Panicked,
 }
 
-/// Runs `callback` for the cell whose control is `control`, and waits for it no longer than the
-/// cell may run: the limit that stopped the wait, if one did.
+/// Runs `callback` for cell `cell`, whose control is `control`, and waits for it no longer than
+/// the cell may run: the limit that stopped the wait, if one did.
 pub(crate) fn bounded<T: Send + 'static>(
+    cell: u64,
     control: &CellControl,
     callback: impl FnOnce() -> T + Send + 'static,
 ) -> Result<Called<T>, LimitKind> {
     control.check()?;
     let (done, outcome) = mpsc::sync_channel(1);
     let job: Job = Box::new(move || {
+        SERVING.set(Some(cell));
         let result = catch_unwind(AssertUnwindSafe(callback));
+        SERVING.set(None);
         let _ = done.send(result.map_or(Called::Panicked, Called::Returned));
     });
     if !send(job) {
@@ -118,9 +130,10 @@ mod tests {
     fn a_callback_returns_its_value_and_a_panic_is_reported() {
         let control = CellControl::default();
         control.start_call(Duration::from_secs(5));
-        assert_eq!(bounded(&control, || 6 * 7), Ok(Called::Returned(42)));
-        assert_eq!(bounded(&control, || -> u8 { panic!("a host bug") }), Ok(Called::Panicked));
-        assert_eq!(bounded(&control, || "the helper goes on"), Ok(Called::Returned("the helper goes on")));
+        assert_eq!(bounded(7, &control, || (6 * 7, serving_cell())), Ok(Called::Returned((42, Some(7)))));
+        assert_eq!(serving_cell(), None, "only the helper serves the cell");
+        assert_eq!(bounded(7, &control, || -> u8 { panic!("a host bug") }), Ok(Called::Panicked));
+        assert_eq!(bounded(7, &control, || "the helper goes on"), Ok(Called::Returned("the helper goes on")));
     }
 
     #[test]
@@ -128,11 +141,11 @@ mod tests {
         let control = CellControl::default();
         control.start_call(Duration::from_millis(100));
         let start = Instant::now();
-        let hung = bounded(&control, || std::thread::sleep(Duration::from_secs(3)));
+        let hung = bounded(7, &control, || std::thread::sleep(Duration::from_secs(3)));
         assert_eq!(hung, Err(LimitKind::Time));
         assert!(start.elapsed() < Duration::from_secs(1), "waited {:?}", start.elapsed());
         control.start_call(Duration::from_secs(5));
-        assert_eq!(bounded(&control, || "fresh helper"), Ok(Called::Returned("fresh helper")));
+        assert_eq!(bounded(7, &control, || "fresh helper"), Ok(Called::Returned("fresh helper")));
     }
 
     #[test]
@@ -144,6 +157,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(50));
             canceller.cancel();
         });
-        assert_eq!(bounded(&control, || std::thread::sleep(Duration::from_secs(3))), Err(LimitKind::Cancelled));
+        assert_eq!(bounded(7, &control, || std::thread::sleep(Duration::from_secs(3))), Err(LimitKind::Cancelled));
     }
 }

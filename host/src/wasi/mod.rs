@@ -10,6 +10,7 @@ pub(crate) mod input;
 pub(crate) mod output;
 pub(crate) mod sched;
 
+pub use callback::serving_cell;
 pub use control::CancelHandle;
 pub use fs::MAX_PATH;
 pub use input::Input;

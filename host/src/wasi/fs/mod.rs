@@ -158,7 +158,8 @@ impl CellFs {
     pub(crate) fn ask_hook(&self, path: &GuestPath, access: Access, mode: &'static str) -> Result<Result<(), String>, LimitKind> {
         let Some(hook) = self.hook.clone() else { return Ok(Ok(())) };
         let (cell, path) = (self.cell, path.clone());
-        let verdict = bounded(&self.control, move || hook(&crate::policy::OpenRequest { cell, path: &path, access, mode }))?;
+        let verdict =
+            bounded(cell, &self.control, move || hook(&crate::policy::OpenRequest { cell, path: &path, access, mode }))?;
         Ok(match verdict {
             Called::Returned(verdict) => verdict,
             Called::Panicked => Err("the supervisor's open hook failed".to_owned()),
@@ -197,6 +198,11 @@ impl CellFs {
             return Err(self.deny("write", path, Access::ReadWrite, rule, Errno::Fbig));
         }
         Ok(())
+    }
+
+    /// The id of the cell this filesystem is.
+    pub(crate) fn cell(&self) -> u64 {
+        self.cell
     }
 
     /// The cell's auditor, which every refusal goes through.
