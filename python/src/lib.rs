@@ -10,6 +10,7 @@
 // The workspace's house rules (ARCHITECTURE.md), stated here so the crate builds on its own.
 #![deny(missing_docs, unreachable_pub, unsafe_code)]
 
+mod attach;
 mod cell;
 mod convert;
 mod errors;

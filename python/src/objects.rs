@@ -111,7 +111,7 @@ impl Bastion {
 
 /// Calls `object.method(*args)` in the supervisor, holding the GIL only for the call.
 fn call_method(object: &Py<PyAny>, method: &str, args: &[Value]) -> Result<Value, ObjectError> {
-    Python::attach(|py| {
+    crate::attach::attach(|py| {
         let result = (|| {
             let args = args.iter().map(|v| from_value(py, v)).collect::<PyResult<Vec<_>>>()?;
             object.bind(py).getattr(method)?.call1(PyTuple::new(py, args)?)

@@ -360,7 +360,7 @@ fn with_open_hook(policy: padcell::Policy, hook: Bound<'_, PyAny>) -> PyResult<p
     let wants_mode = takes_keyword(&hook, "mode")?;
     let hook = hook.unbind();
     Ok(policy.on_open(move |req: &OpenRequest<'_>| {
-        Python::attach(|py| {
+        crate::attach::attach(|py| {
             let access = match req.access {
                 Access::ReadOnly => "read",
                 Access::ReadWrite => "write",
